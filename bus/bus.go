@@ -1,0 +1,345 @@
+// Package bus joins Vigie's stages through Kafka. One client library,
+// github.com/segmentio/kafka-go, talks to both backends: a real Kafka
+// cluster at scale, and the embedded Kafka-protocol broker (franz-go's
+// kfake) that the one-binary default starts in-process. Because both speak
+// the same protocol, every stage runs the same code in either mode, and one
+// conformance suite (package bustest) is run against each.
+//
+// Consumers fetch and commit explicitly (FetchMessage/CommitMessages): a
+// stage commits an offset only after what it made of the message is
+// durable, so a crash re-delivers instead of losing. Producers write
+// synchronously with acks from all in-sync replicas for the same reason.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Message is a Kafka record as stages see it.
+type Message = kafka.Message
+
+// Header is a Kafka record header.
+type Header = kafka.Header
+
+// Dead-letter headers: a rejected record carries why and where it came
+// from, so it can be found, fixed and replayed.
+const (
+	HeaderError     = "vigie-error"
+	HeaderStage     = "vigie-stage"
+	HeaderSource    = "vigie-source" // topic/partition/offset, or file:line
+	HeaderSchemaVer = "vigie-schema"
+)
+
+// Config is what a client needs to reach the brokers.
+type Config struct {
+	// Brokers are bootstrap addresses, host:port. Required.
+	Brokers []string
+	// BatchSize is the most records per produce request. Default 500.
+	BatchSize int
+	// BatchTimeout is how long a partial produce batch waits. Default
+	// 10ms: producers here are synchronous, so a long timeout would stall
+	// every small write (kafka-go's 1 s default gives 1 msg/s per caller).
+	BatchTimeout time.Duration
+	// MaxWait bounds how long a fetch waits for data. Default 250ms.
+	MaxWait time.Duration
+}
+
+// Validate fills defaults and checks required fields.
+func (c *Config) Validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("bus: Brokers: at least one broker address is required")
+	}
+	for i, b := range c.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("bus: Brokers[%d] %q: %w", i, b, err)
+		}
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 500
+	}
+	if c.BatchTimeout <= 0 {
+		c.BatchTimeout = 10 * time.Millisecond
+	}
+	if c.MaxWait <= 0 {
+		c.MaxWait = 250 * time.Millisecond
+	}
+	return nil
+}
+
+// Producer writes records synchronously: Produce returns only when every
+// record is acknowledged by all in-sync replicas, or with an error.
+type Producer struct {
+	w  *kafka.Writer
+	tr *kafka.Transport
+}
+
+// NewProducer returns a producer. Records are partitioned by key hash (the
+// same hash as the Java client's default), so all posts of one account, or
+// all updates of one cluster, stay in order on one partition.
+func NewProducer(cfg Config) (*Producer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// A transport of its own: kafka-go's shared default caches topic
+	// metadata process-wide, so a topic created after another writer's
+	// first request stays "unknown" to every writer for the cache's life.
+	tr := &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second}
+	return &Producer{tr: tr, w: &kafka.Writer{
+		Transport:              tr,
+		Addr:                   kafka.TCP(cfg.Brokers...),
+		Balancer:               &kafka.Hash{},
+		BatchSize:              cfg.BatchSize,
+		BatchTimeout:           cfg.BatchTimeout,
+		RequiredAcks:           kafka.RequireAll,
+		MaxAttempts:            10,
+		WriteBackoffMin:        50 * time.Millisecond,
+		WriteBackoffMax:        2 * time.Second,
+		AllowAutoTopicCreation: false,
+		Compression:            kafka.Lz4,
+	}}, nil
+}
+
+// Produce writes msgs, each with its Topic set, and waits for their acks.
+func (p *Producer) Produce(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	for i := range msgs {
+		if msgs[i].Topic == "" {
+			return fmt.Errorf("bus: produce: message %d has no topic", i)
+		}
+	}
+	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("bus: produce %d records to %s: %w", len(msgs), msgs[0].Topic, err)
+	}
+	return nil
+}
+
+// Close flushes and closes the producer.
+func (p *Producer) Close() error {
+	err := p.w.Close()
+	p.tr.CloseIdleConnections()
+	return err
+}
+
+// Consumer is one member of a consumer group reading one topic.
+type Consumer struct {
+	r     *kafka.Reader
+	group string
+	topic string
+}
+
+// NewConsumer joins group on topic. A new group starts at the earliest
+// offset, so a stage started after its input was written still reads all.
+func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if group == "" || topic == "" {
+		return nil, errors.New("bus: consumer needs a group and a topic")
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{
+		Brokers:           cfg.Brokers,
+		GroupID:           group,
+		Topic:             topic,
+		MinBytes:          1,
+		MaxBytes:          16 << 20,
+		MaxWait:           cfg.MaxWait,
+		ReadBatchTimeout:  cfg.MaxWait * 4,
+		CommitInterval:    0, // synchronous commits: CommitMessages returns when the broker has them
+		StartOffset:       kafka.FirstOffset,
+		HeartbeatInterval: time.Second,
+		SessionTimeout:    10 * time.Second,
+		RebalanceTimeout:  10 * time.Second,
+		JoinGroupBackoff:  500 * time.Millisecond,
+		ReadBackoffMin:    10 * time.Millisecond,
+		ReadBackoffMax:    200 * time.Millisecond,
+		MaxAttempts:       10,
+		Logger:            nil,
+		ErrorLogger:       nil,
+	})
+	return &Consumer{r: r, group: group, topic: topic}, nil
+}
+
+// Fetch returns the next record without committing it. It returns ctx's
+// error when ctx ends first; the consumer stays usable after a deadline,
+// which stages use to notice that their input went idle.
+func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
+	m, err := c.r.FetchMessage(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return Message{}, ctx.Err()
+		}
+		return Message{}, fmt.Errorf("bus: fetch %s for %s: %w", c.topic, c.group, err)
+	}
+	return m, nil
+}
+
+// Commit marks msgs (and everything before them on their partitions) done.
+func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
+		return fmt.Errorf("bus: commit %s for %s: %w", c.topic, c.group, err)
+	}
+	return nil
+}
+
+// Close leaves the group.
+func (c *Consumer) Close() error { return c.r.Close() }
+
+// Topic is the topic this consumer reads.
+func (c *Consumer) Topic() string { return c.topic }
+
+// Group is this consumer's group.
+func (c *Consumer) Group() string { return c.group }
+
+// TopicSpec describes a topic to create.
+type TopicSpec struct {
+	Name              string
+	Partitions        int
+	ReplicationFactor int
+	// Configs are topic-level settings such as retention.ms.
+	Configs map[string]string
+}
+
+// EnsureTopics creates the topics that do not exist yet. Existing topics
+// are left as they are (their partition count is not changed).
+func EnsureTopics(ctx context.Context, cfg Config, topics ...TopicSpec) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	client, done := newClient(cfg, 30*time.Second)
+	defer done()
+	req := &kafka.CreateTopicsRequest{}
+	for _, t := range topics {
+		tc := kafka.TopicConfig{Topic: t.Name, NumPartitions: t.Partitions, ReplicationFactor: t.ReplicationFactor}
+		for k, v := range t.Configs {
+			tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: k, ConfigValue: v})
+		}
+		req.Topics = append(req.Topics, tc)
+	}
+	var res *kafka.CreateTopicsResponse
+	var err error
+	// A broker that has just started may not have elected a controller
+	// yet; retry briefly rather than fail a fresh start.
+	for attempt := 0; attempt < 30; attempt++ {
+		res, err = client.CreateTopics(ctx, req)
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bus: create topics: %w", ctx.Err())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bus: create topics: %w", err)
+	}
+	var errs []error
+	for name, e := range res.Errors {
+		if e != nil && !errors.Is(e, kafka.TopicAlreadyExists) {
+			errs = append(errs, fmt.Errorf("bus: create topic %s: %w", name, e))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lag returns how many records of topic the group has not committed yet,
+// summed over partitions: the figure operators watch to see a stage keep up.
+func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
+	if err := cfg.Validate(); err != nil {
+		return 0, err
+	}
+	client, done := newClient(cfg, 5*time.Second)
+	defer done()
+	meta, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag metadata: %w", err)
+	}
+	var parts []int
+	for _, t := range meta.Topics {
+		if t.Name == topic {
+			for _, p := range t.Partitions {
+				parts = append(parts, p.ID)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return 0, nil
+	}
+	var reqs []kafka.OffsetRequest
+	for _, p := range parts {
+		reqs = append(reqs, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
+	}
+	lo, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag list offsets: %w", err)
+	}
+	of, err := client.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+	if err != nil {
+		return 0, fmt.Errorf("bus: lag offset fetch: %w", err)
+	}
+	committed := map[int]int64{}
+	for _, p := range of.Topics[topic] {
+		committed[p.Partition] = p.CommittedOffset
+	}
+	var lag int64
+	for _, p := range lo.Topics[topic] {
+		c := committed[p.Partition]
+		if c < 0 {
+			c = p.FirstOffset
+		}
+		if d := p.LastOffset - c; d > 0 {
+			lag += d
+		}
+	}
+	return lag, nil
+}
+
+// newClient returns an admin client with a transport of its own, closed by
+// done: kafka-go's shared default transport keeps connection goroutines
+// alive for the life of the process, which hides real leaks in tests.
+func newClient(cfg Config, timeout time.Duration) (*kafka.Client, func()) {
+	tr := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: time.Second}
+	return &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: timeout, Transport: tr}, tr.CloseIdleConnections
+}
+
+// Source formats a record's origin for the HeaderSource header.
+func Source(m Message) string {
+	return m.Topic + "/" + strconv.Itoa(m.Partition) + "/" + strconv.FormatInt(m.Offset, 10)
+}
+
+// HeaderValue returns the value of the named header, or "".
+func HeaderValue(m Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// DeadLetter builds the dead-letter record for m: the original bytes and
+// key, with why and where in headers.
+func DeadLetter(topic, stage string, m Message, cause error) Message {
+	return Message{
+		Topic: topic,
+		Key:   m.Key,
+		Value: m.Value,
+		Headers: []Header{
+			{Key: HeaderError, Value: []byte(cause.Error())},
+			{Key: HeaderStage, Value: []byte(stage)},
+			{Key: HeaderSource, Value: []byte(Source(m))},
+		},
+	}
+}
