@@ -347,10 +347,16 @@ func DecodePost(record string, b []byte) (Post, error) {
 	}
 	if err := p.Validate(); err != nil {
 		var fe *FieldError
-		if errors.As(err, &fe) && fe.Record == "" {
-			fe.Record = record
+		if errors.As(err, &fe) {
+			// Name both where the record is and which post it claims to be.
+			if fe.Record == "" {
+				fe.Record = record
+			} else if fe.Record != record {
+				fe.Record = record + " (" + fe.Record + ")"
+			}
+			return Post{}, err
 		}
-		return Post{}, err
+		return Post{}, fmt.Errorf("record %s: %w", record, err)
 	}
 	return p, nil
 }
