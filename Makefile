@@ -1,0 +1,50 @@
+# Vigie — common tasks. `make run` and `make test` are all a newcomer needs.
+GO        ?= go
+BIN       := bin/vigie
+PKGS      := ./...
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME  ?= 20s
+
+.PHONY: all build run test test-integration lint fuzz bench gen clean help
+
+all: lint test build
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | sed 's/:.*## /\t/'
+
+build: ## build bin/vigie
+	$(GO) build -o $(BIN) ./cmd/vigie
+
+run: build ## replay the bundled election scenario on the embedded default and serve http://127.0.0.1:8080
+	./$(BIN) run
+
+test: ## unit and end-to-end tests on the embedded broker and store, with the race detector
+	$(GO) test -race -timeout 20m $(PKGS)
+
+test-integration: ## the same tests plus the real-Kafka conformance suite (starts and stops a broker)
+	scripts/kafka.sh install
+	scripts/kafka.sh start
+	VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} $(GO) test -race -timeout 20m $(PKGS); \
+		status=$$?; scripts/kafka.sh stop; exit $$status
+
+lint: ## gofmt, go vet and staticcheck
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) $(PKGS)
+
+fuzz: ## run every fuzz target for FUZZTIME each
+	@for pkg in $$($(GO) list $(PKGS)); do \
+		for f in $$($(GO) test -list 'Fuzz.*' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run XXX -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+bench: ## Go benchmarks and an end-to-end replay, with figures
+	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/
+	$(GO) test -run TestEndToEnd -v -count 1 ./app/ | grep -E 'e2e|PASS|FAIL'
+
+gen: build ## regenerate the bundled scenario (the tests check it matches the generator)
+	$(GO) test ./scenario/ -run TestBundledUpToDate -update
+
+clean: ## remove build output and the embedded default's data
+	rm -rf bin var

@@ -1,0 +1,264 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vigie-osint/vigie/config"
+	"github.com/vigie-osint/vigie/scenario"
+)
+
+// Version is set at build time with -ldflags "-X ...app.Version=...".
+var Version = "dev"
+
+const usage = `Vigie finds coordinated influence networks on social media as they happen.
+
+Usage: vigie <command> [flags]
+
+Commands:
+  run            run every stage in one process: ingest, graph, index, alert
+                 and the HTTP API/UI. With no flags it starts the embedded
+                 broker and store and replays the bundled election scenario.
+  ingest         read the configured source onto the posts topic, then exit
+  graph          build the co-action graph and emit clusters (a consumer-group
+                 member: start several to scale out on real Kafka)
+  index          write posts, clusters and alerts into the store
+  alert          raise alerts on risky clusters
+  serve          serve the HTTP API and UI from the store
+  gen            write a synthetic election scenario with planted networks
+  config check   validate a configuration file and print its effective values
+  version        print the version
+
+Run 'vigie <command> --help' for a command's flags. Configuration comes from
+a YAML file (--config), then VIGIE_* environment variables, then flags.
+`
+
+// Main runs the command line and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	var err error
+	switch cmd {
+	case "run":
+		err = runStages(ctx, cmd, rest, AllStages, false, stdout, stderr,
+			"Run every stage in one process. Without --kafka it starts the embedded\nKafka-protocol broker; without --elasticsearch it uses the embedded store\nunder --data-dir. It replays --source and serves http://"+config.Default().HTTP.Addr+".")
+	case "ingest":
+		err = runStages(ctx, cmd, rest, []string{StageIngest}, true, stdout, stderr,
+			"Read the source onto the posts topic and exit at its end. A restart resumes\nwhere the last acknowledged batch ended; bad records go to the dead-letter\ntopic and file.")
+	case "graph":
+		err = runStages(ctx, cmd, rest, []string{StageGraph}, false, stdout, stderr,
+			"Consume posts, pair co-actions in time windows, detect communities and emit\nscored clusters. State is checkpointed to the store before offsets are\ncommitted, so a restarted worker reaches the same clusters.")
+	case "index":
+		err = runStages(ctx, cmd, rest, []string{StageIndex}, false, stdout, stderr,
+			"Write posts, clusters and alerts from their topics into the store, committing\noffsets only after each write is durable.")
+	case "alert":
+		err = runStages(ctx, cmd, rest, []string{StageAlert}, false, stdout, stderr,
+			"Raise an alert when an active cluster's risk reaches alerts.min_risk.")
+	case "serve":
+		err = runStages(ctx, cmd, rest, []string{StageServe}, false, stdout, stderr,
+			"Serve the HTTP API and UI from the store.")
+	case "gen":
+		err = gen(ctx, rest, stdout, stderr)
+	case "config":
+		err = configCmd(rest, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "vigie", Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "vigie: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "vigie:", err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+// commonFlags are shared by the commands that run stages.
+type commonFlags struct {
+	configPath, kafka, es, source, httpAddr, dataDir, logLevel string
+	speed                                                     float64
+	quiet                                                     bool
+}
+
+func (f *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.configPath, "config", "", "YAML configuration file (see 'vigie config check --print' for every key)")
+	fs.StringVar(&f.kafka, "kafka", "", "comma-separated Kafka bootstrap brokers (bus.brokers); empty starts the embedded broker")
+	fs.StringVar(&f.es, "elasticsearch", "", "comma-separated Elasticsearch URLs; sets store.kind=elasticsearch")
+	fs.StringVar(&f.source, "source", "", "posts file to replay (ingest.source)")
+	fs.StringVar(&f.httpAddr, "http", "", "HTTP listen address (http.addr)")
+	fs.StringVar(&f.dataDir, "data-dir", "", "directory of the embedded broker and store (data_dir)")
+	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (log.level)")
+	fs.Float64Var(&f.speed, "speed", -1, "replay speed factor over event time; 0 = as fast as possible (ingest.speed)")
+	fs.BoolVar(&f.quiet, "quiet", false, "no live progress line")
+}
+
+// load applies flags over file and env. A flag given explicitly wins.
+func (f *commonFlags) load() (config.Config, error) {
+	env := os.Environ()
+	// Flags are applied as env overrides so they pass through the same
+	// parsing, defaults and validation as everything else.
+	set := func(key, v string) {
+		if v != "" {
+			env = append(env, config.EnvName(key)+"="+v)
+		}
+	}
+	set("bus.brokers", f.kafka)
+	if f.es != "" {
+		set("store.kind", "elasticsearch")
+		set("store.elasticsearch", f.es)
+	}
+	set("ingest.source", f.source)
+	set("http.addr", f.httpAddr)
+	set("data_dir", f.dataDir)
+	set("log.level", f.logLevel)
+	if f.speed >= 0 {
+		set("ingest.speed", fmt.Sprint(f.speed))
+	}
+	return config.Load(f.configPath, env)
+}
+
+func newFlagSet(name, doc string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: vigie %s [flags]\n\n%s\n\nFlags:\n", name, doc)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected arguments: %q\n", fs.Args())
+		return errUsage
+	}
+	return nil
+}
+
+func runStages(ctx context.Context, name string, args, stages []string, exitWhenIngested bool, stdout, stderr io.Writer, doc string) error {
+	fs := newFlagSet(name, doc, stderr)
+	var cf commonFlags
+	cf.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := cf.load()
+	if err != nil {
+		return err
+	}
+	log := NewLogger(cfg.Log, stderr)
+	o := Options{Config: cfg, Stages: stages, ExitWhenIngested: exitWhenIngested, Log: log}
+	if !cf.quiet {
+		o.Progress = stdout
+	}
+	o.OnReady = func(addr string) {
+		if addr != "" {
+			fmt.Fprintf(stdout, "Vigie is up: http://%s (API: http://%s/api/clusters). Ctrl-C stops it cleanly.\n", addr, addr)
+		}
+	}
+	start := time.Now()
+	err = Run(ctx, o)
+	log.Info("stopped", "after", time.Since(start).Round(time.Millisecond), "err", err)
+	return err
+}
+
+// NewLogger builds the process logger from configuration.
+func NewLogger(c config.Log, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func gen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("gen", "Write a deterministic election scenario modelled on the 2017 French presidential\nrace: organic users, viral cascades and planted coordinated networks. Writes\nDIR/posts.jsonl (replay it with 'vigie run --source') and DIR/truth.json (the\nplanted networks). The same flags always give byte-identical files.", stderr)
+	out := fs.String("out", "scenario", "output directory")
+	compact := fs.Bool("compact", false, "the compact scenario bundled in testdata/scenario")
+	seed := fs.Uint64("seed", 0, "random seed (0 = the scenario's default seed)")
+	users := fs.Int("users", 0, "organic users (0 = the scenario's default)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg := scenario.Default()
+	if *compact {
+		cfg = scenario.Compact()
+	}
+	if *seed != 0 {
+		cfg.Seed = *seed
+	}
+	if *users != 0 {
+		cfg.OrganicUsers = *users
+	}
+	start := time.Now()
+	truth, err := scenario.WriteFiles(ctx, cfg, *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d posts by %d accounts with %d planted networks to %s in %s\n",
+		truth.Posts, truth.Accounts, len(truth.Networks), *out, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func configCmd(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, "Usage: vigie config check [--config FILE] [--print] [--keys]")
+		return errUsage
+	}
+	fs := newFlagSet("config check", "Validate the configuration (file, then VIGIE_* environment variables) and\nreport every wrong key at once. Exit status 1 when invalid.", stderr)
+	path := fs.String("config", "", "YAML configuration file")
+	print := fs.Bool("print", false, "print the effective configuration, defaults filled in")
+	keys := fs.Bool("keys", false, "list every key with its environment variable")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	if *keys {
+		for _, k := range config.Keys() {
+			fmt.Fprintf(stdout, "%-28s %s\n", k, config.EnvName(k))
+		}
+		return nil
+	}
+	cfg, err := config.Load(*path, os.Environ())
+	if err != nil {
+		return fmt.Errorf("configuration invalid:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+	}
+	if *print {
+		b, err := cfg.YAML()
+		if err != nil {
+			return err
+		}
+		stdout.Write(b)
+		return nil
+	}
+	fmt.Fprintln(stdout, "configuration valid")
+	return nil
+}

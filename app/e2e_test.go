@@ -1,0 +1,220 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/vigie-osint/vigie/config"
+	"github.com/vigie-osint/vigie/pipeline"
+	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/scenario"
+	"github.com/vigie-osint/vigie/store"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// database/sql's connection opener lives as long as the *sql.DB;
+		// the store closes it, but the goroutine exits asynchronously.
+		goleak.IgnoreTopFunction("database/sql.(*DB).connectionOpener"),
+	)
+}
+
+const bundled = "../testdata/scenario"
+
+func loadTruth(t *testing.T) scenario.Truth {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(bundled, "truth.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var truth scenario.Truth
+	if err := json.Unmarshal(b, &truth); err != nil {
+		t.Fatal(err)
+	}
+	return truth
+}
+
+func testConfig(t *testing.T, dataDir string) config.Config {
+	t.Helper()
+	env := []string{
+		"VIGIE_DATA_DIR=" + dataDir,
+		"VIGIE_INGEST_SOURCE=" + filepath.Join(bundled, "posts.jsonl"),
+		"VIGIE_HTTP_ADDR=127.0.0.1:0",
+		"VIGIE_GRAPH_CHECKPOINT_EVERY=500ms",
+	}
+	cfg, err := config.Parse(strings.NewReader(""), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// runner runs the whole pipeline in the background.
+type runner struct {
+	stats  *pipeline.Stats
+	addr   chan string
+	done   chan error
+	cancel context.CancelFunc
+	url    string
+}
+
+func start(t *testing.T, cfg config.Config) *runner {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &runner{stats: &pipeline.Stats{}, addr: make(chan string, 1), done: make(chan error, 1), cancel: cancel}
+	go func() {
+		r.done <- Run(ctx, Options{Config: cfg, Stats: r.stats, OnReady: func(a string) { r.addr <- a }})
+	}()
+	select {
+	case a := <-r.addr:
+		r.url = "http://" + a
+	case err := <-r.done:
+		t.Fatalf("Run ended before it was ready: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("not ready after 60 s")
+	}
+	return r
+}
+
+func (r *runner) stop(t *testing.T) {
+	t.Helper()
+	r.cancel()
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Fatalf("Run returned %v on a clean stop", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not stop within 60 s of its context ending")
+	}
+}
+
+// waitSettled waits until the source is read, every post is graphed and
+// indexed, and the store has not changed for a few seconds (the idle
+// detection and its indexing have run).
+func (r *runner) waitSettled(t *testing.T, posts int) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	var last store.Stats
+	stableSince := time.Now()
+	for time.Now().Before(deadline) {
+		var st struct {
+			Store store.Stats `json:"store"`
+		}
+		getJSON(t, r.url+"/api/stats", &st)
+		if st.Store != last {
+			last, stableSince = st.Store, time.Now()
+		}
+		if r.stats.IngestDone.Load() && r.stats.Graphed.Load() >= int64(posts) && st.Store.Posts == int64(posts) &&
+			st.Store.ActiveClusters > 0 && time.Since(stableSince) > 4*time.Second {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Fatalf("pipeline did not settle: ingested %d graphed %d store %+v", r.stats.Ingested.Load(), r.stats.Graphed.Load(), last)
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, res.Status)
+	}
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// clusters returns the active clusters as ID → sorted members, read
+// through the public API exactly as a user would.
+func (r *runner) clusters(t *testing.T) map[string][]string {
+	t.Helper()
+	var list struct {
+		Clusters []store.ClusterSummary `json:"clusters"`
+	}
+	getJSON(t, r.url+"/api/clusters?limit=1000", &list)
+	out := map[string][]string{}
+	for _, s := range list.Clusters {
+		var c post.Cluster
+		getJSON(t, r.url+"/api/clusters/"+s.ID, &c)
+		members := slices.Clone(c.Members)
+		slices.Sort(members)
+		out[c.ID] = members
+	}
+	return out
+}
+
+func memberLists(cs map[string][]string) [][]string {
+	var out [][]string
+	for _, m := range cs {
+		out = append(out, m)
+	}
+	return out
+}
+
+// TestEndToEnd replays the bundled scenario through the embedded broker,
+// every stage and the embedded store, and checks through the HTTP API that
+// the planted networks are found. It then replays it again with a stop
+// and restart in the middle and checks that nothing was lost and the same
+// clusters come out.
+func TestEndToEnd(t *testing.T) {
+	truth := loadTruth(t)
+	began := time.Now()
+	r := start(t, testConfig(t, t.TempDir()))
+	r.waitSettled(t, truth.Posts)
+	elapsed := time.Since(began)
+	want := r.clusters(t)
+	eval := truth.Score(memberLists(want))
+	t.Logf("e2e: %d posts in %s (%.0f posts/s end to end), %d clusters, account precision %.3f recall %.3f F1 %.3f",
+		truth.Posts, elapsed.Round(time.Millisecond), float64(truth.Posts)/elapsed.Seconds(), len(want), eval.Precision, eval.Recall, eval.F1)
+	if eval.Precision < 0.9 || eval.Recall < 0.9 {
+		t.Errorf("account-level precision %.3f recall %.3f; want both >= 0.9", eval.Precision, eval.Recall)
+	}
+	var alerts struct {
+		Alerts []post.Alert `json:"alerts"`
+	}
+	getJSON(t, r.url+"/api/alerts?limit=1000", &alerts)
+	if len(alerts.Alerts) == 0 {
+		t.Error("no alert raised on a scenario with planted networks")
+	}
+	r.stop(t)
+
+	t.Run("StopAndRestartMidStream", func(t *testing.T) {
+		dir := t.TempDir()
+		cfg := testConfig(t, dir)
+		cfg.Ingest.Speed = 0
+		r1 := start(t, cfg)
+		// Stop once part of the stream has gone through the graph stage.
+		deadline := time.Now().Add(2 * time.Minute)
+		for r1.stats.Graphed.Load() < int64(truth.Posts)/3 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		stoppedAt := r1.stats.Graphed.Load()
+		r1.stop(t)
+		if stoppedAt == 0 || stoppedAt >= int64(truth.Posts) {
+			t.Fatalf("stopped after %d of %d posts: not mid-stream", stoppedAt, truth.Posts)
+		}
+		r2 := start(t, cfg)
+		r2.waitSettled(t, truth.Posts) // every post in the store: nothing lost
+		got := r2.clusters(t)
+		r2.stop(t)
+		t.Logf("e2e restart: stopped after %d of %d posts; %d clusters after restart, %d uninterrupted", stoppedAt, truth.Posts, len(got), len(want))
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("clusters after a restart differ from an uninterrupted run:\n got %v\nwant %v", got, want)
+		}
+	})
+}

@@ -1,0 +1,302 @@
+package graph
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/vigie-osint/vigie/post"
+)
+
+// Bounds on what one cluster record carries, so a huge cluster still makes
+// a Kafka message of reasonable size.
+const (
+	maxTopObjects  = 10
+	maxClusterPost = 50
+)
+
+// Detect runs community detection on the live edges of weight >=
+// MinWeight and returns the clusters of at least MinClusterSize accounts,
+// status active, sorted by ID; then, once each, a record for every
+// cluster the previous Detect returned as active that no longer exists:
+// merged (MergedInto names the active cluster now holding more than half
+// of its members) or expired. Detected is the latest event time seen, so
+// the output is a function of the posts added, not of the wall clock.
+//
+// Each community is split into its connected components first: Louvain's
+// local moves can leave a community disconnected, and accounts with no
+// path between them are not one network.
+func (e *Engine) Detect() []post.Cluster {
+	start := time.Now()
+	live := make([]*edge, 0, len(e.strong))
+	for _, ed := range e.strong {
+		if !e.expired(ed) {
+			live = append(live, ed)
+		}
+	}
+	// Nodes in account-key order: Louvain visits them in index order, so
+	// this order is what makes the partition reproducible.
+	node := make(map[uint32]int32, 2*len(live)/3+1)
+	var accs []uint32
+	for _, ed := range live {
+		for _, a := range [2]uint32{ed.a, ed.b} {
+			if _, ok := node[a]; !ok {
+				node[a] = 0
+				accs = append(accs, a)
+			}
+		}
+	}
+	slices.SortFunc(accs, func(x, y uint32) int { return strings.Compare(e.accName[x], e.accName[y]) })
+	for i, a := range accs {
+		node[a] = int32(i)
+	}
+	// name(a) < name(b) for every edge, so node(a) < node(b).
+	slices.SortFunc(live, func(x, y *edge) int {
+		if c := cmp.Compare(node[x.a], node[y.a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(node[x.b], node[y.b])
+	})
+	wedges := make([]wedge, len(live))
+	for i, ed := range live {
+		wedges[i] = wedge{u: node[ed.a], v: node[ed.b], w: float64(ed.weight())}
+	}
+	g := buildCSR(len(accs), wedges)
+	comm := louvain(g, e.cfg.Level)
+	comp := components(len(accs), wedges, comm)
+
+	groups := map[int32][]int{} // component -> edge indices into live
+	for i, w := range wedges {
+		if comp[w.u] == comp[w.v] {
+			groups[comp[w.u]] = append(groups[comp[w.u]], i)
+		}
+	}
+	size := map[int32]int{}
+	for _, c := range comp {
+		size[c]++
+	}
+	now := time.Time{}
+	if e.started {
+		now = time.Unix(0, e.maxTime).UTC()
+	}
+	var active []post.Cluster
+	for c, idx := range groups {
+		if size[c] < e.cfg.MinClusterSize {
+			continue
+		}
+		edges := make([]*edge, len(idx))
+		for i, j := range idx {
+			edges[i] = live[j]
+		}
+		active = append(active, e.buildCluster(edges, now))
+	}
+	slices.SortFunc(active, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
+
+	out := append(active, e.retire(active, now)...)
+	e.lastDet = time.Since(start)
+	e.lastDetSize = len(live)
+	return out
+}
+
+// components labels each node with the smallest node index of its
+// connected component within its community.
+func components(n int, edges []wedge, comm []int32) []int32 {
+	parent := make([]int32, n)
+	for i := range parent {
+		parent[i] = int32(i)
+	}
+	var find func(int32) int32
+	find = func(x int32) int32 {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	for _, e := range edges {
+		if comm[e.u] != comm[e.v] {
+			continue
+		}
+		ru, rv := find(e.u), find(e.v)
+		if ru < rv {
+			parent[rv] = ru
+		} else if rv < ru {
+			parent[ru] = rv
+		}
+	}
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = find(int32(i))
+	}
+	return out
+}
+
+// buildCluster makes the active record of one community from its edges,
+// which are sorted by (A, B).
+func (e *Engine) buildCluster(edges []*edge, now time.Time) post.Cluster {
+	c := post.Cluster{
+		Schema:   post.SchemaVersion,
+		Status:   post.StatusActive,
+		Detected: now,
+		Edges:    make([]post.Edge, len(edges)),
+		Signals:  map[post.Kind]int{},
+	}
+	// The ID comes from the earliest edge: new members and edges come
+	// later, so a growing cluster keeps it, and it does not depend on
+	// when Detect runs.
+	first := edges[0]
+	memberSet := map[uint32]struct{}{}
+	type objAgg struct {
+		key     string
+		members map[uint32]struct{}
+	}
+	objs := map[uint64]*objAgg{}
+	type postAt struct {
+		t   int64
+		key string
+	}
+	var posts []postAt
+	var firstT, lastT int64 = edges[0].first, edges[0].last
+	for i, ed := range edges {
+		c.Edges[i] = e.toEdge(ed)
+		if ed.first < first.first { // ties keep the lower (A, B)
+			first = ed
+		}
+		firstT = min(firstT, ed.first)
+		lastT = max(lastT, ed.last)
+		memberSet[ed.a] = struct{}{}
+		memberSet[ed.b] = struct{}{}
+		for _, o := range ed.objs {
+			a := objs[o.h]
+			if a == nil {
+				a = &objAgg{key: o.key, members: map[uint32]struct{}{}}
+				objs[o.h] = a
+			}
+			a.members[ed.a] = struct{}{}
+			a.members[ed.b] = struct{}{}
+		}
+		for _, v := range ed.ev {
+			posts = append(posts, postAt{v.tA, v.postA}, postAt{v.tB, v.postB})
+		}
+	}
+	c.ID = post.StableID("c-", e.accName[first.a], e.accName[first.b])
+	c.FirstSeen = time.Unix(0, firstT).UTC()
+	c.LastSeen = time.Unix(0, lastT).UTC()
+
+	for a := range memberSet {
+		c.Members = append(c.Members, e.accName[a])
+	}
+	slices.Sort(c.Members)
+	c.Platform = platformOf(c.Members)
+
+	top := make([]post.KeyCount, 0, len(objs))
+	for h, a := range objs {
+		kind := allKinds[h>>56]
+		c.Signals[kind]++
+		top = append(top, post.KeyCount{Kind: kind, Key: a.key, Count: len(a.members)})
+	}
+	slices.SortFunc(top, func(x, y post.KeyCount) int {
+		if x.Count != y.Count {
+			return cmp.Compare(y.Count, x.Count)
+		}
+		if x.Key != y.Key {
+			return strings.Compare(x.Key, y.Key)
+		}
+		return strings.Compare(string(x.Kind), string(y.Kind))
+	})
+	c.TopObjects = top[:min(len(top), maxTopObjects)]
+
+	slices.SortFunc(posts, func(x, y postAt) int {
+		if x.t != y.t {
+			return cmp.Compare(x.t, y.t)
+		}
+		return strings.Compare(x.key, y.key)
+	})
+	seen := map[string]bool{}
+	for _, p := range posts {
+		if len(c.Posts) == maxClusterPost {
+			break
+		}
+		if !seen[p.key] {
+			seen[p.key] = true
+			c.Posts = append(c.Posts, p.key)
+		}
+	}
+	return c
+}
+
+// platformOf returns the members' common platform, or PlatformOther when
+// a cluster spans platforms (links and hashtags pair across them).
+func platformOf(members []string) post.Platform {
+	var p string
+	for i, m := range members {
+		q, _, _ := strings.Cut(m, ":")
+		if i == 0 {
+			p = q
+		} else if q != p {
+			return post.PlatformOther
+		}
+	}
+	return post.Platform(p)
+}
+
+// retire compares the new active clusters with those of the previous
+// Detect, returns a merged or expired record for each one that is gone,
+// and makes the new ones the registry.
+func (e *Engine) retire(active []post.Cluster, now time.Time) []post.Cluster {
+	where := map[string]string{}
+	ids := map[string]bool{}
+	for _, c := range active {
+		ids[c.ID] = true
+		for _, m := range c.Members {
+			where[m] = c.ID
+		}
+	}
+	var gone []post.Cluster
+	for id, reg := range e.registry {
+		if ids[id] {
+			continue
+		}
+		counts := map[string]int{}
+		for _, m := range reg.Members {
+			if to, ok := where[m]; ok {
+				counts[to]++
+			}
+		}
+		best, bestN := "", 0
+		for to, n := range counts {
+			if n > bestN || (n == bestN && to < best) {
+				best, bestN = to, n
+			}
+		}
+		rec := post.Cluster{
+			Schema:    post.SchemaVersion,
+			ID:        id,
+			Status:    post.StatusExpired,
+			Platform:  reg.Platform,
+			Detected:  now,
+			FirstSeen: reg.FirstSeen,
+			LastSeen:  reg.LastSeen,
+			Members:   slices.Clone(reg.Members),
+			Edges:     []post.Edge{},
+			Signals:   map[post.Kind]int{},
+		}
+		if 2*bestN > len(reg.Members) {
+			rec.Status = post.StatusMerged
+			rec.MergedInto = best
+		}
+		gone = append(gone, rec)
+	}
+	slices.SortFunc(gone, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
+	e.registry = make(map[string]registered, len(active))
+	for _, c := range active {
+		e.registry[c.ID] = registered{
+			Members:   slices.Clone(c.Members),
+			Platform:  c.Platform,
+			FirstSeen: c.FirstSeen,
+			LastSeen:  c.LastSeen,
+		}
+	}
+	return gone
+}

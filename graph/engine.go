@@ -1,0 +1,532 @@
+package graph
+
+import (
+	"hash/fnv"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigie-osint/vigie/post"
+)
+
+// entry is one action kept in a key's buffer: who, when, and the post key
+// to cite as evidence. seq is the arrival number and breaks time ties, so
+// a buffer's order never depends on sort stability.
+type entry struct {
+	t    int64 // Unix nanoseconds
+	seq  uint64
+	acc  uint32
+	post string
+}
+
+// keyBuf holds the recent actions on one object, oldest first.
+type keyBuf struct {
+	kind    uint8
+	key     string
+	hash    uint64
+	entries []entry
+}
+
+// obj is one distinct object an edge's pair shared. The key string is the
+// buffer's, so a weight-1 edge costs a string header, not a copy.
+type obj struct {
+	h   uint64 // objectHash: kind in the top byte
+	key string
+}
+
+// evid is one co-action sample; A and B follow the edge's A < B.
+type evid struct {
+	kind         uint8
+	key          string
+	postA, postB string
+	tA, tB       int64
+}
+
+// edge aggregates the co-actions of two accounts.
+type edge struct {
+	a, b        uint32 // account indices, name(a) < name(b)
+	objs        []obj  // sorted by h; len(objs) is the weight
+	signals     [numKinds]int32
+	first, last int64
+	pairs       int64
+	sumDelta    int64 // nanoseconds
+	ev          []evid
+}
+
+const numKinds = 8
+
+func (ed *edge) weight() int { return len(ed.objs) }
+
+// Engine is the streaming co-action graph. It is not safe for concurrent
+// use: the pipeline feeds it from one goroutine, which keeps Add free of
+// locks and its results a pure function of the post sequence.
+//
+// Memory stays bounded on an unbounded stream by four rules, each applied
+// lazily when the state is touched (so results never depend on when
+// cleanup runs) and enforced by a sweep every Window+Lateness of stream
+// time or more, which only frees memory:
+//
+//   - a key's buffer keeps at most KeyCap actions, none older than
+//     Window+Lateness before the latest event time;
+//   - the seen-set keeps the keys of posts no older than Lateness before
+//     the latest event time; older posts are rejected as late anyway, so
+//     a replay of them is ignored without remembering them;
+//   - an edge below MinWeight is forgotten WeakRetention after its last
+//     co-action, an edge at or above it Retention after;
+//   - an account is forgotten when no buffer entry or edge refers to it.
+type Engine struct {
+	cfg       Config
+	kinds     []post.Kind
+	window    int64
+	lateness  int64
+	retention int64
+	weakRet   int64
+	sweepGap  int64
+
+	started   bool
+	maxTime   int64
+	nextSweep int64
+	seq       uint64
+
+	seen    map[string]int64
+	bufs    map[string]*keyBuf
+	edges   map[uint64]*edge
+	strong  map[uint64]*edge
+	accIdx  map[string]uint32
+	accName []string
+	accFree []uint32
+
+	registry map[string]registered
+
+	stats       counters
+	lastDet     time.Duration
+	lastDetSize int
+	scratchK    []actKey
+}
+
+// counters are the cumulative Stats figures, kept in snapshots.
+type counters struct {
+	Posts, Duplicates, Late, Actions, Pairs, PrunedEdges, Sweeps int64
+}
+
+// registered is a cluster emitted as active by the previous Detect.
+type registered struct {
+	Members   []string
+	Platform  post.Platform
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// New returns an engine for cfg, with defaults applied.
+func New(cfg Config) (*Engine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	e := &Engine{
+		cfg:       cfg,
+		kinds:     cfg.Signals,
+		window:    int64(cfg.Window),
+		lateness:  int64(cfg.Lateness),
+		retention: int64(cfg.Retention),
+		weakRet:   int64(cfg.WeakRetention),
+	}
+	e.sweepGap = max(e.window+e.lateness, min(e.weakRet, e.retention)/4)
+	e.reset()
+	return e, nil
+}
+
+func (e *Engine) reset() {
+	e.started = false
+	e.maxTime, e.nextSweep, e.seq = 0, 0, 0
+	e.seen = map[string]int64{}
+	e.bufs = map[string]*keyBuf{}
+	e.edges = map[uint64]*edge{}
+	e.strong = map[uint64]*edge{}
+	e.accIdx = map[string]uint32{}
+	e.accName = nil
+	e.accFree = nil
+	e.registry = map[string]registered{}
+	e.stats = counters{}
+}
+
+// Config returns the engine's configuration with defaults applied.
+func (e *Engine) Config() Config {
+	c := e.cfg
+	c.Signals = slices.Clone(c.Signals)
+	return c
+}
+
+// Add ingests one validated post. It returns false, changing nothing but
+// counters, when the post was already added (same Key, as when a replay
+// after a crash re-delivers it) or arrives more than Lateness behind the
+// latest event time.
+func (e *Engine) Add(p *post.Post) bool {
+	t := p.Time.UnixNano()
+	if e.started && t < e.maxTime-e.lateness {
+		e.stats.Late++
+		return false
+	}
+	pk := p.Key()
+	if _, dup := e.seen[pk]; dup {
+		e.stats.Duplicates++
+		return false
+	}
+	e.seen[pk] = t
+	e.stats.Posts++
+	if !e.started || t > e.maxTime {
+		e.maxTime = t
+		if !e.started {
+			e.started = true
+			e.nextSweep = t + e.sweepGap
+		}
+	}
+	e.scratchK = appendActionKeys(e.scratchK[:0], p, e.kinds)
+	if len(e.scratchK) > 0 {
+		acc := e.intern(p.AuthorKey())
+		for _, ak := range e.scratchK {
+			e.addAction(ak, acc, t, pk)
+		}
+	}
+	if e.maxTime >= e.nextSweep {
+		e.sweep()
+		e.nextSweep = e.maxTime + e.sweepGap
+	}
+	return true
+}
+
+// intern returns the index of an account key, reusing freed indices so the
+// account table does not grow with churn.
+func (e *Engine) intern(name string) uint32 {
+	if i, ok := e.accIdx[name]; ok {
+		return i
+	}
+	var i uint32
+	if n := len(e.accFree); n > 0 {
+		i = e.accFree[n-1]
+		e.accFree = e.accFree[:n-1]
+		e.accName[i] = name
+	} else {
+		i = uint32(len(e.accName))
+		e.accName = append(e.accName, name)
+	}
+	e.accIdx[name] = i
+	return i
+}
+
+// objectHash identifies an object within an edge's distinct-object set:
+// 64-bit FNV-1a (fixed, so snapshots and runs agree) of kind and key,
+// with the kind index in the top byte so per-kind counts can be rebuilt
+// from the set alone.
+func objectHash(kind uint8, key string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(allKinds[kind]))
+	h.Write([]byte{0})
+	h.Write([]byte(key))
+	return h.Sum64()&(1<<56-1) | uint64(kind)<<56
+}
+
+func bufKey(kind post.Kind, key string) string { return string(kind) + "\x00" + key }
+
+func (e *Engine) addAction(ak actKey, acc uint32, t int64, pk string) {
+	e.stats.Actions++
+	bk := bufKey(ak.kind, ak.key)
+	b := e.bufs[bk]
+	if b == nil {
+		ki, _ := kindIndex(ak.kind)
+		b = &keyBuf{kind: uint8(ki), key: ak.key}
+		b.hash = objectHash(b.kind, b.key)
+		e.bufs[bk] = b
+	}
+	b.trim(e.maxTime - e.lateness - e.window)
+	lo := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].t >= t-e.window })
+	for _, old := range b.entries[lo:] {
+		if old.t > t+e.window {
+			break
+		}
+		if old.acc == acc {
+			continue
+		}
+		e.coact(b, acc, t, pk, old)
+	}
+	e.seq++
+	ne := entry{t: t, seq: e.seq, acc: acc, post: pk}
+	if len(b.entries) >= e.cfg.KeyCap {
+		if t < b.entries[0].t {
+			return // older than every kept action: it would be evicted first
+		}
+		b.entries = slices.Delete(b.entries, 0, 1)
+	}
+	// The new entry has the highest seq, so it goes after every entry with
+	// the same time.
+	at := sort.Search(len(b.entries), func(i int) bool { return b.entries[i].t > t })
+	b.entries = slices.Insert(b.entries, at, ne)
+}
+
+// trim drops entries older than cutoff.
+func (b *keyBuf) trim(cutoff int64) {
+	n := 0
+	for n < len(b.entries) && b.entries[n].t < cutoff {
+		n++
+	}
+	if n > 0 {
+		b.entries = slices.Delete(b.entries, 0, n)
+	}
+}
+
+func pairKey(a, b uint32) uint64 { return uint64(a)<<32 | uint64(b) }
+
+// expired tells whether an edge has outlived its retention at the current
+// stream time. Edges are checked lazily with it, so whether the sweep has
+// already freed an edge never changes a result.
+func (e *Engine) expired(ed *edge) bool {
+	if ed.weight() >= e.cfg.MinWeight {
+		return ed.last < e.maxTime-e.retention
+	}
+	return ed.last < e.maxTime-e.weakRet
+}
+
+// coact records that account acc (post pk at t) and old acted alike on b.
+func (e *Engine) coact(b *keyBuf, acc uint32, t int64, pk string, old entry) {
+	e.stats.Pairs++
+	a, bb := acc, old.acc
+	ta, tb := t, old.t
+	pa, pb := pk, old.post
+	if e.accName[a] > e.accName[bb] {
+		a, bb, ta, tb, pa, pb = bb, a, tb, ta, pb, pa
+	}
+	k := pairKey(a, bb)
+	ed := e.edges[k]
+	if ed != nil && e.expired(ed) {
+		e.dropEdge(k, ed)
+		ed = nil
+	}
+	if ed == nil {
+		ed = &edge{a: a, b: bb, first: min(ta, tb), last: max(ta, tb)}
+		e.edges[k] = ed
+	}
+	ed.first = min(ed.first, ta, tb)
+	ed.last = max(ed.last, ta, tb)
+	ed.pairs++
+	dt := ta - tb
+	if dt < 0 {
+		dt = -dt
+	}
+	ed.sumDelta += dt
+	i, found := slices.BinarySearchFunc(ed.objs, b.hash, func(o obj, h uint64) int {
+		switch {
+		case o.h < h:
+			return -1
+		case o.h > h:
+			return 1
+		}
+		return 0
+	})
+	if !found {
+		ed.objs = slices.Insert(ed.objs, i, obj{h: b.hash, key: b.key})
+		ed.signals[b.kind]++
+		if ed.weight() == e.cfg.MinWeight {
+			e.strong[k] = ed
+		}
+	}
+	e.addEvidence(ed, evid{kind: b.kind, key: b.key, postA: pa, postB: pb, tA: ta, tB: tb})
+}
+
+// evidLess orders evidence by when the co-action began, then by object
+// and posts: a total order, so keeping the first MaxEvidence gives the
+// same samples whatever order the posts arrived in.
+func evidLess(x, y *evid) bool {
+	if tx, ty := min(x.tA, x.tB), min(y.tA, y.tB); tx != ty {
+		return tx < ty
+	}
+	if x.kind != y.kind {
+		return x.kind < y.kind
+	}
+	if x.key != y.key {
+		return x.key < y.key
+	}
+	if x.postA != y.postA {
+		return x.postA < y.postA
+	}
+	return x.postB < y.postB
+}
+
+func (e *Engine) addEvidence(ed *edge, v evid) {
+	n := e.cfg.MaxEvidence
+	i := sort.Search(len(ed.ev), func(i int) bool { return !evidLess(&ed.ev[i], &v) })
+	if i >= n {
+		return
+	}
+	if i < len(ed.ev) && ed.ev[i] == v {
+		return
+	}
+	ed.ev = slices.Insert(ed.ev, i, v)
+	if len(ed.ev) > n {
+		ed.ev = ed.ev[:n]
+	}
+}
+
+func (e *Engine) dropEdge(k uint64, ed *edge) {
+	delete(e.edges, k)
+	delete(e.strong, k)
+	e.stats.PrunedEdges++
+}
+
+// sweep frees what can no longer change a result: stale buffer entries,
+// seen-set entries of posts that would now be rejected as late, expired
+// edges and accounts nothing refers to.
+func (e *Engine) sweep() {
+	e.stats.Sweeps++
+	bufCut := e.maxTime - e.lateness - e.window
+	used := make([]bool, len(e.accName))
+	for k, b := range e.bufs {
+		b.trim(bufCut)
+		if len(b.entries) == 0 {
+			delete(e.bufs, k)
+			continue
+		}
+		if cap(b.entries) > 2*len(b.entries)+8 {
+			b.entries = slices.Clip(slices.Clone(b.entries))
+		}
+		for _, en := range b.entries {
+			used[en.acc] = true
+		}
+	}
+	seenCut := e.maxTime - e.lateness
+	for k, t := range e.seen {
+		if t < seenCut {
+			delete(e.seen, k)
+		}
+	}
+	for k, ed := range e.edges {
+		if e.expired(ed) {
+			e.dropEdge(k, ed)
+			continue
+		}
+		used[ed.a] = true
+		used[ed.b] = true
+	}
+	for i, u := range used {
+		if !u && e.accName[i] != "" {
+			delete(e.accIdx, e.accName[i])
+			e.accName[i] = ""
+			e.accFree = append(e.accFree, uint32(i))
+		}
+	}
+	// Hand out low indices first; the order is deterministic either way.
+	slices.SortFunc(e.accFree, func(x, y uint32) int { return int(y) - int(x) })
+}
+
+// toEdge converts an internal edge to the model's, evidence included.
+func (e *Engine) toEdge(ed *edge) post.Edge {
+	out := post.Edge{
+		A:       e.accName[ed.a],
+		B:       e.accName[ed.b],
+		Weight:  ed.weight(),
+		Signals: map[post.Kind]int{},
+		First:   time.Unix(0, ed.first).UTC(),
+		Last:    time.Unix(0, ed.last).UTC(),
+		Extra:   map[string]any{"co_actions": ed.pairs},
+	}
+	for i, n := range ed.signals {
+		if n > 0 {
+			out.Signals[allKinds[i]] = int(n)
+		}
+	}
+	if ed.pairs > 0 {
+		out.MeanDelta = float64(ed.sumDelta) / float64(ed.pairs) / 1e9
+	}
+	if len(ed.ev) > 0 {
+		out.Evidence = make([]post.Evidence, len(ed.ev))
+		for i, v := range ed.ev {
+			out.Evidence[i] = post.Evidence{
+				Kind:  allKinds[v.kind],
+				Key:   v.key,
+				PostA: v.postA,
+				PostB: v.postB,
+				TimeA: time.Unix(0, v.tA).UTC(),
+				TimeB: time.Unix(0, v.tB).UTC(),
+			}
+		}
+	}
+	return out
+}
+
+// Edges returns the live edges of weight >= minWeight, sorted by A then B.
+// Extra["co_actions"] holds the number of co-action pairs behind the edge
+// (the Coordination Network Toolkit's weight), which unlike Weight counts
+// an object shared twice twice.
+func (e *Engine) Edges(minWeight int) []post.Edge {
+	src := e.edges
+	if minWeight >= e.cfg.MinWeight {
+		src = e.strong
+	}
+	var list []*edge
+	for _, ed := range src {
+		if ed.weight() >= minWeight && !e.expired(ed) {
+			list = append(list, ed)
+		}
+	}
+	slices.SortFunc(list, func(x, y *edge) int {
+		if c := strings.Compare(e.accName[x.a], e.accName[y.a]); c != 0 {
+			return c
+		}
+		return strings.Compare(e.accName[x.b], e.accName[y.b])
+	})
+	out := make([]post.Edge, len(list))
+	for i, ed := range list {
+		out[i] = e.toEdge(ed)
+	}
+	return out
+}
+
+// Stats describes the engine's state and work so far.
+type Stats struct {
+	Posts          int64         // posts accepted
+	Duplicates     int64         // posts ignored as already added
+	Late           int64         // posts ignored as later than Lateness
+	Actions        int64         // actions derived from accepted posts
+	Pairs          int64         // co-action pairs recorded
+	PrunedEdges    int64         // edges forgotten after their retention
+	Sweeps         int64         // cleanup sweeps run
+	Edges          int           // edges held
+	StrongEdges    int           // edges held with weight >= MinWeight
+	Accounts       int           // accounts held
+	WindowKeys     int           // objects with a buffer of recent actions
+	WindowActions  int           // actions held in those buffers
+	SeenPosts      int           // post keys held for duplicate detection
+	StreamTime     time.Time     // latest event time seen
+	LastDetect     time.Duration // wall-clock duration of the last Detect
+	LastDetectSize int           // edges given to the last community detection
+	Clusters       int           // clusters active after the last Detect
+}
+
+// Stats returns current figures. It walks the buffers, so call it at
+// reporting intervals, not per post.
+func (e *Engine) Stats() Stats {
+	s := Stats{
+		Posts:       e.stats.Posts,
+		Duplicates:  e.stats.Duplicates,
+		Late:        e.stats.Late,
+		Actions:     e.stats.Actions,
+		Pairs:       e.stats.Pairs,
+		PrunedEdges: e.stats.PrunedEdges,
+		Sweeps:      e.stats.Sweeps,
+		Edges:       len(e.edges),
+		StrongEdges: len(e.strong),
+		Accounts:    len(e.accIdx),
+		WindowKeys:  len(e.bufs),
+		SeenPosts:   len(e.seen),
+		LastDetect:  e.lastDet,
+		Clusters:    len(e.registry),
+	}
+	s.LastDetectSize = e.lastDetSize
+	for _, b := range e.bufs {
+		s.WindowActions += len(b.entries)
+	}
+	if e.started {
+		s.StreamTime = time.Unix(0, e.maxTime).UTC()
+	}
+	return s
+}

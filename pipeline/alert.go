@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/vigie-osint/vigie/bus"
+	"github.com/vigie-osint/vigie/post"
+)
+
+// RuleMinRisk is the rule name of alerts raised when an active cluster's
+// risk reaches the configured minimum.
+const RuleMinRisk = "risk>=min"
+
+// Alert reads cluster updates and raises an alert the first time a cluster
+// reaches MinRisk. The alert ID is derived from the cluster ID and the
+// rule, so an update re-delivered after a crash re-raises the same alert,
+// which every consumer stores or sends once.
+type Alert struct {
+	Consumer  Consumer
+	Producer  Producer
+	Topics    Topics
+	MinRisk   float64
+	BatchSize int
+	BatchWait time.Duration
+	Log       *slog.Logger
+	Stats     *Stats
+
+	sent map[string]bool // alert IDs produced by this process
+}
+
+// Run consumes cluster updates until ctx is done.
+func (s *Alert) Run(ctx context.Context) error {
+	s.sent = map[string]bool{}
+	b := &batcher{Consumer: s.Consumer, Producer: s.Producer, DLQ: s.Topics.DeadLetter, Stage: "alert",
+		Size: s.BatchSize, Wait: s.BatchWait, Log: s.Log, Stats: s.Stats}
+	return b.run(ctx, func(ctx context.Context, batch []bus.Message) ([]rejected, error) {
+		var out []bus.Message
+		var ids []string
+		var bad []rejected
+		for _, m := range batch {
+			c, err := post.DecodeCluster(bus.Source(m), m.Value)
+			if err != nil {
+				bad = append(bad, rejected{m, err})
+				continue
+			}
+			a, ok := Evaluate(c, s.MinRisk)
+			if !ok || s.sent[a.ID] {
+				continue
+			}
+			v, err := post.Marshal(&a)
+			if err != nil {
+				return nil, fmt.Errorf("alert: encode %s: %w", a.ID, err)
+			}
+			out = append(out, bus.Message{Topic: s.Topics.Alerts, Key: []byte(a.ID), Value: v})
+			ids = append(ids, a.ID)
+		}
+		if err := s.Producer.Produce(ctx, out...); err != nil {
+			return nil, err
+		}
+		for _, id := range ids {
+			s.sent[id] = true
+		}
+		s.Stats.Alerts.Add(int64(len(out)))
+		return bad, nil
+	})
+}
+
+// Evaluate applies the alert rule to one cluster update.
+func Evaluate(c post.Cluster, minRisk float64) (post.Alert, bool) {
+	if c.Status != post.StatusActive || c.Scores.Risk < minRisk {
+		return post.Alert{}, false
+	}
+	var kinds []string
+	for _, k := range []post.Kind{post.KindRepost, post.KindLink, post.KindDomain, post.KindHashtag, post.KindText, post.KindReply, post.KindMention, post.KindMedia} {
+		if c.Signals[k] > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d %s", c.Signals[k], k))
+		}
+	}
+	summary := fmt.Sprintf("Coordinated network of %d accounts (risk %.0f) acting together since %s: %s.",
+		len(c.Members), c.Scores.Risk, c.FirstSeen.UTC().Format("2006-01-02 15:04 MST"), strings.Join(kinds, ", "))
+	return post.Alert{
+		Schema:    post.SchemaVersion,
+		ID:        post.StableID("a-", c.ID, RuleMinRisk),
+		ClusterID: c.ID,
+		Rule:      RuleMinRisk,
+		Time:      c.Detected,
+		Risk:      c.Scores.Risk,
+		Size:      len(c.Members),
+		Summary:   summary,
+		Reasons:   c.Scores.Reasons,
+	}, true
+}

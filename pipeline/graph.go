@@ -1,0 +1,229 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/vigie-osint/vigie/bus"
+	"github.com/vigie-osint/vigie/graph"
+	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/scoring"
+)
+
+// Graph consumes posts, builds the co-action graph and emits scored
+// clusters. It is stateful, so it checkpoints: the engine's snapshot is
+// saved to the store first, then the input offsets are committed. After a
+// crash the worker restores the snapshot and re-reads from the committed
+// offsets; records it had already folded into the snapshot are recognised
+// by post key and change nothing, so the restarted worker reaches the
+// clusters an uninterrupted one would.
+//
+// Detection runs whenever stream (event) time crosses a DetectEvery
+// boundary — deterministic for a given input order — and when the input
+// goes idle, so the last clusters of a finished replay are not held back.
+type Graph struct {
+	Consumer    Consumer
+	Producer    Producer
+	Topics      Topics
+	Checkpoints Checkpoints
+	Engine      *graph.Engine
+	Scoring     scoring.Config
+	// Name keys the checkpoint; one per consumer group. Default "graph".
+	Name string
+	// DetectEvery in stream time. Default 30m.
+	DetectEvery time.Duration
+	// CheckpointEvery in wall time. Default 5s.
+	CheckpointEvery time.Duration
+	// IdleAfter: no record for this long counts as idle. Default 1s.
+	IdleAfter time.Duration
+	Log       *slog.Logger
+	Stats     *Stats
+}
+
+// graphCheckpoint is what the graph stage saves: the engine's state and
+// where the stage stands in stream time.
+type graphCheckpoint struct {
+	Version    int
+	NextDetect time.Time
+	Dirty      bool // posts were added since the last detection
+	Engine     []byte
+}
+
+func (s *Graph) checkpointName() string {
+	if s.Name == "" {
+		return "graph"
+	}
+	return "graph:" + s.Name
+}
+
+// Run consumes until ctx is done, then saves a final checkpoint.
+func (s *Graph) Run(ctx context.Context) error {
+	if s.DetectEvery <= 0 {
+		s.DetectEvery = 30 * time.Minute
+	}
+	if s.CheckpointEvery <= 0 {
+		s.CheckpointEvery = 5 * time.Second
+	}
+	if s.IdleAfter <= 0 {
+		s.IdleAfter = time.Second
+	}
+	var st graphCheckpoint
+	data, err := s.Checkpoints.LoadCheckpoint(ctx, s.checkpointName())
+	switch {
+	case err == nil:
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&st); err != nil {
+			return fmt.Errorf("graph: decode checkpoint: %w", err)
+		}
+		if err := s.Engine.Restore(bytes.NewReader(st.Engine)); err != nil {
+			return fmt.Errorf("graph: restore checkpoint: %w", err)
+		}
+		s.Log.Info("graph restored its checkpoint", "posts", s.Engine.Stats().Posts, "next_detect", st.NextDetect)
+	case isNotFound(err):
+	default:
+		return fmt.Errorf("graph: load checkpoint: %w", err)
+	}
+
+	// pending holds the last fetched, uncommitted record of each partition:
+	// committing it commits everything before it on that partition.
+	pending := map[int]bus.Message{}
+	var dead []bus.Message
+	lastCheckpoint := time.Now()
+
+	emit := func(ctx context.Context) error {
+		clusters := s.Engine.Detect()
+		st.Dirty = false
+		s.Stats.LastDetectNS.Store(int64(s.Engine.Stats().LastDetect))
+		if len(clusters) == 0 {
+			return nil
+		}
+		msgs := make([]bus.Message, 0, len(clusters))
+		active := int64(0)
+		for i := range clusters {
+			c := &clusters[i]
+			if c.Status == post.StatusActive {
+				scoring.Score(s.Scoring, c)
+				active++
+			}
+			v, err := post.Marshal(c)
+			if err != nil {
+				return fmt.Errorf("graph: encode cluster %s: %w", c.ID, err)
+			}
+			msgs = append(msgs, bus.Message{Topic: s.Topics.Clusters, Key: []byte(c.ID), Value: v})
+		}
+		if err := s.Producer.Produce(ctx, msgs...); err != nil {
+			return err
+		}
+		s.Stats.Clusters.Add(int64(len(clusters)))
+		s.Stats.Active.Store(int64(s.Engine.Stats().Clusters))
+		return nil
+	}
+	// checkpoint makes everything fetched so far durable, in order: dead
+	// letters produced, engine state saved, then offsets committed.
+	checkpoint := func(ctx context.Context) error {
+		lastCheckpoint = time.Now()
+		if len(pending) == 0 {
+			return nil
+		}
+		if len(dead) > 0 {
+			if err := s.Producer.Produce(ctx, dead...); err != nil {
+				return err
+			}
+			s.Stats.DeadLetters.Add(int64(len(dead)))
+			dead = dead[:0]
+		}
+		var eng bytes.Buffer
+		if err := s.Engine.Snapshot(&eng); err != nil {
+			return fmt.Errorf("graph: snapshot: %w", err)
+		}
+		st.Version = 1
+		st.Engine = eng.Bytes()
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
+			return fmt.Errorf("graph: encode checkpoint: %w", err)
+		}
+		if err := s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(), buf.Bytes()); err != nil {
+			return fmt.Errorf("graph: save checkpoint: %w", err)
+		}
+		if err := s.Consumer.Commit(ctx, lastOfEach(pending)...); err != nil {
+			return err
+		}
+		clear(pending)
+		return nil
+	}
+	final := func() error {
+		fctx, cancel := durableCtx()
+		defer cancel()
+		if err := checkpoint(fctx); err != nil {
+			return fmt.Errorf("graph: final checkpoint: %w", err)
+		}
+		return nil
+	}
+
+	for {
+		fctx, cancel := context.WithTimeout(ctx, s.IdleAfter)
+		m, err := s.Consumer.Fetch(fctx)
+		cancel()
+		if ctx.Err() != nil {
+			return final()
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			if st.Dirty {
+				if err := emit(ctx); err != nil {
+					return err
+				}
+			}
+			if err := checkpoint(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		pending[m.Partition] = m
+		p, derr := post.DecodePost(bus.Source(m), m.Value)
+		if derr != nil {
+			s.Log.Warn("graph rejected a record", "err", derr)
+			dead = append(dead, bus.DeadLetter(s.Topics.DeadLetter, "graph", m, derr))
+		} else {
+			if st.NextDetect.IsZero() {
+				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
+			}
+			// Detect before adding the first post past the boundary, so a
+			// detection covers exactly the posts before it.
+			if !p.Time.Before(st.NextDetect) {
+				if st.Dirty {
+					if err := emit(ctx); err != nil {
+						return err
+					}
+				}
+				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
+			}
+			if s.Engine.Add(&p) {
+				st.Dirty = true
+			}
+			s.Stats.Graphed.Add(1)
+		}
+		if time.Since(lastCheckpoint) >= s.CheckpointEvery {
+			if err := checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// lastOfEach lists the pending records in partition order.
+func lastOfEach(pending map[int]bus.Message) []bus.Message {
+	out := make([]bus.Message, 0, len(pending))
+	for _, m := range pending {
+		out = append(out, m)
+	}
+	slices.SortFunc(out, func(a, b bus.Message) int { return a.Partition - b.Partition })
+	return out
+}

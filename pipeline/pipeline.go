@@ -1,0 +1,90 @@
+// Package pipeline holds Vigie's stages: ingest, graph, index and alert.
+// Each is a Kafka consumer-group member (ingest reads a source instead)
+// that commits its input offsets only after its output is durable — a
+// produce acknowledged by all in-sync replicas, or a committed store
+// transaction. A crash therefore re-delivers records instead of losing
+// them, and deterministic IDs downstream make the re-deliveries harmless.
+//
+// Stages take their collaborators through the small interfaces below, so
+// the same code runs against the embedded broker and store or against
+// Kafka and Elasticsearch clusters, together in `vigie run` or apart.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigie-osint/vigie/bus"
+	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/store"
+)
+
+// Topics names the topics that join the stages.
+type Topics struct {
+	Posts      string // normalised posts, keyed by author
+	Clusters   string // cluster updates, keyed by cluster ID
+	Alerts     string // alerts, keyed by alert ID
+	DeadLetter string // records any stage rejected, with why and where
+}
+
+// TopicsWithPrefix returns the standard topic names under prefix.
+func TopicsWithPrefix(prefix string) Topics {
+	return Topics{
+		Posts:      prefix + "posts",
+		Clusters:   prefix + "clusters",
+		Alerts:     prefix + "alerts",
+		DeadLetter: prefix + "deadletter",
+	}
+}
+
+// All lists the topics.
+func (t Topics) All() []string { return []string{t.Posts, t.Clusters, t.Alerts, t.DeadLetter} }
+
+// Producer writes records synchronously (see bus.Producer).
+type Producer interface {
+	Produce(ctx context.Context, msgs ...bus.Message) error
+}
+
+// Consumer fetches records and commits them explicitly (see bus.Consumer).
+type Consumer interface {
+	Fetch(ctx context.Context) (bus.Message, error)
+	Commit(ctx context.Context, msgs ...bus.Message) error
+}
+
+// Checkpoints keep stage state durably (see store.Checkpoints).
+type Checkpoints interface {
+	SaveCheckpoint(ctx context.Context, name string, data []byte) error
+	LoadCheckpoint(ctx context.Context, name string) ([]byte, error)
+}
+
+// Writer is what the index stage writes to (see store.Writer).
+type Writer interface {
+	PutPosts(ctx context.Context, posts []post.Post) error
+	PutClusters(ctx context.Context, cs []post.Cluster) error
+	PutAlerts(ctx context.Context, as []post.Alert) error
+}
+
+// Stats are live counters the stages update and the progress line reads.
+type Stats struct {
+	Ingested     atomic.Int64 // posts produced to the posts topic
+	Graphed      atomic.Int64 // posts the graph stage consumed
+	Clusters     atomic.Int64 // cluster updates emitted
+	Active       atomic.Int64 // active clusters at the last detection
+	Alerts       atomic.Int64 // alerts emitted
+	Indexed      atomic.Int64 // records written to the store
+	DeadLetters  atomic.Int64 // records rejected by any stage
+	IngestDone   atomic.Bool  // the source has been read to its end
+	LastDetectNS atomic.Int64 // duration of the last community detection
+}
+
+// isNotFound reports whether err says a checkpoint does not exist yet.
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// durableCtx returns a context for the last flush on shutdown: the run's
+// context is already cancelled then, yet the flush must still reach the
+// broker and the store, within a bound.
+func durableCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 15*time.Second)
+}

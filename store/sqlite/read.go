@@ -1,0 +1,347 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/store"
+)
+
+// read runs fn in one read-only transaction, so that the several queries
+// of one answer (a page and its total, an account's parts) see the same
+// snapshot even while the writer commits.
+func (s *Store) read(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: begin: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	return nil
+}
+
+// ftsQuery turns parsed terms into an FTS5 query in which every term is a
+// quoted string, so no user text is read as an operator, a column filter
+// or a NEAR group; terms are ANDed.
+func ftsQuery(terms []store.TextTerm) string {
+	var b strings.Builder
+	for i, t := range terms {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(t.Text, `"`, `""`))
+		b.WriteByte('"')
+		if t.Prefix {
+			b.WriteByte('*')
+		}
+	}
+	return b.String()
+}
+
+// SearchPosts implements store.Reader.
+func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post, int, error) {
+	q, err := q.Normalized()
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: search posts: %w", err)
+	}
+	var where []string
+	var args []any
+	if strings.TrimSpace(q.Text) != "" {
+		terms := store.ParseText(q.Text)
+		if len(terms) == 0 {
+			// Only punctuation: nothing can match, and FTS5 would
+			// answer the same at a cost.
+			return []post.Post{}, 0, ctx.Err()
+		}
+		where = append(where, "id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
+		args = append(args, ftsQuery(terms))
+	}
+	if q.Author != "" {
+		where = append(where, "author = ?")
+		args = append(args, q.Author)
+	}
+	if q.Platform != "" {
+		where = append(where, "platform = ?")
+		args = append(args, string(q.Platform))
+	}
+	if q.Hashtag != "" {
+		where = append(where, "id IN (SELECT post FROM post_hashtags WHERE tag = ?)")
+		args = append(args, q.Hashtag)
+	}
+	if !q.From.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, nanos(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "time < ?")
+		args = append(args, nanos(q.To))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+
+	posts := []post.Post{}
+	var total int
+	err = s.read(ctx, "search posts", func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM posts"+cond, args...).Scan(&total); err != nil {
+			return fmt.Errorf("count: %w", err)
+		}
+		if total <= q.Offset {
+			return nil
+		}
+		page := append(args[:len(args):len(args)], q.Limit, q.Offset)
+		var err error
+		posts, err = queryPosts(ctx, tx, "SELECT body FROM posts"+cond+" ORDER BY time DESC, key LIMIT ? OFFSET ?", page...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return posts, total, nil
+}
+
+// queryPosts decodes the post bodies a query returns.
+func queryPosts(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]post.Post, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	posts := []post.Post{}
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var p post.Post
+		if err := json.Unmarshal(body, &p); err != nil {
+			return nil, fmt.Errorf("decode post: %w", err)
+		}
+		posts = append(posts, p)
+	}
+	return posts, rows.Err()
+}
+
+// GetPost implements store.Reader.
+func (s *Store) GetPost(ctx context.Context, key string) (post.Post, error) {
+	var p post.Post
+	err := s.getJSON(ctx, "get post "+key, "SELECT body FROM posts WHERE key = ?", key, &p)
+	return p, err
+}
+
+// GetCluster implements store.Reader.
+func (s *Store) GetCluster(ctx context.Context, id string) (post.Cluster, error) {
+	var c post.Cluster
+	err := s.getJSON(ctx, "get cluster "+id, "SELECT body FROM clusters WHERE id = ?", id, &c)
+	return c, err
+}
+
+// getJSON decodes the one JSON column query returns into v, or returns
+// store.ErrNotFound.
+func (s *Store) getJSON(ctx context.Context, what, query, arg string, v any) error {
+	var body []byte
+	err := s.r.QueryRowContext(ctx, query, arg).Scan(&body)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s: %w", what, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: %w", what, err)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return fmt.Errorf("sqlite: %s: decode: %w", what, err)
+	}
+	return nil
+}
+
+// ListClusters implements store.Reader.
+func (s *Store) ListClusters(ctx context.Context, q store.ClusterQuery) ([]store.ClusterSummary, error) {
+	q, err := q.Normalized()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list clusters: %w", err)
+	}
+	var where []string
+	var args []any
+	if q.Status != store.StatusAll {
+		where = append(where, "status = ?")
+		args = append(args, q.Status)
+	}
+	if q.MinRisk != 0 {
+		where = append(where, "risk >= ?")
+		args = append(args, q.MinRisk)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "last_seen >= ?")
+		args = append(args, nanos(q.Since))
+	}
+	if q.Account != "" {
+		where = append(where, "id IN (SELECT cluster FROM cluster_members WHERE account = ?)")
+		args = append(args, q.Account)
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, q.Limit, q.Offset)
+	var out []store.ClusterSummary
+	err = s.read(ctx, "list clusters", func(tx *sql.Tx) error {
+		var err error
+		out, err = querySummaries(ctx, tx, "SELECT summary FROM clusters"+cond+" ORDER BY risk DESC, size DESC, id LIMIT ? OFFSET ?", args...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func querySummaries(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]store.ClusterSummary, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []store.ClusterSummary{}
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		var c store.ClusterSummary
+		if err := json.Unmarshal(b, &c); err != nil {
+			return nil, fmt.Errorf("decode cluster summary: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// GetAccount implements store.Reader.
+func (s *Store) GetAccount(ctx context.Context, key string) (store.AccountView, error) {
+	v := store.AccountView{Key: key}
+	err := s.read(ctx, "get account "+key, func(tx *sql.Tx) error {
+		var first, last sql.NullInt64
+		if err := tx.QueryRowContext(ctx, "SELECT count(*), min(time), max(time) FROM posts WHERE author = ?", key).
+			Scan(&v.Posts, &first, &last); err != nil {
+			return fmt.Errorf("count posts: %w", err)
+		}
+		if first.Valid {
+			v.FirstPost, v.LastPost = fromNanos(first.Int64), fromNanos(last.Int64)
+		}
+		var snap []byte
+		err := tx.QueryRowContext(ctx, "SELECT snapshot FROM accounts WHERE key = ?", key).Scan(&snap)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("snapshot: %w", err)
+		case snap != nil:
+			v.Account = new(post.Account)
+			if err := json.Unmarshal(snap, v.Account); err != nil {
+				return fmt.Errorf("decode snapshot: %w", err)
+			}
+		}
+		if v.Clusters, err = querySummaries(ctx, tx, `
+SELECT c.summary FROM cluster_members m JOIN clusters c ON c.id = m.cluster
+WHERE m.account = ? ORDER BY c.risk DESC, c.size DESC, c.id LIMIT ?`, key, store.AccountClusters); err != nil {
+			return fmt.Errorf("clusters: %w", err)
+		}
+		if v.Recent, err = queryPosts(ctx, tx, "SELECT body FROM posts WHERE author = ? ORDER BY time DESC, key LIMIT ?", key, store.AccountRecentPosts); err != nil {
+			return fmt.Errorf("recent posts: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.AccountView{}, err
+	}
+	if v.Posts == 0 && len(v.Clusters) == 0 {
+		return store.AccountView{}, fmt.Errorf("sqlite: get account %s: %w", key, store.ErrNotFound)
+	}
+	return v, nil
+}
+
+// ListAlerts implements store.Reader.
+func (s *Store) ListAlerts(ctx context.Context, q store.AlertQuery) ([]post.Alert, error) {
+	q, err := q.Normalized()
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list alerts: %w", err)
+	}
+	var where []string
+	var args []any
+	if q.ClusterID != "" {
+		where = append(where, "cluster = ?")
+		args = append(args, q.ClusterID)
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "time >= ?")
+		args = append(args, nanos(q.Since))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, q.Limit, q.Offset)
+	out := []post.Alert{}
+	err = s.read(ctx, "list alerts", func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT body FROM alerts"+cond+" ORDER BY time DESC, id LIMIT ? OFFSET ?", args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				return err
+			}
+			var a post.Alert
+			if err := json.Unmarshal(b, &a); err != nil {
+				return fmt.Errorf("decode alert: %w", err)
+			}
+			out = append(out, a)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Stats implements store.Reader.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	err := s.r.QueryRowContext(ctx, `SELECT
+	(SELECT count(*) FROM posts),
+	(SELECT count(*) FROM accounts),
+	(SELECT count(*) FROM clusters),
+	(SELECT count(*) FROM clusters WHERE status = ?),
+	(SELECT count(*) FROM alerts)`, post.StatusActive).
+		Scan(&st.Posts, &st.Accounts, &st.Clusters, &st.ActiveClusters, &st.Alerts)
+	if err != nil {
+		return store.Stats{}, fmt.Errorf("sqlite: stats: %w", err)
+	}
+	return st, nil
+}
+
+// LoadCheckpoint implements store.Checkpoints.
+func (s *Store) LoadCheckpoint(ctx context.Context, name string) ([]byte, error) {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, "SELECT data FROM checkpoints WHERE name = ?", name).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: load checkpoint %s: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: load checkpoint %s: %w", name, err)
+	}
+	if data == nil {
+		data = []byte{} // an empty checkpoint exists; nil would read as "none"
+	}
+	return data, nil
+}

@@ -1,0 +1,401 @@
+// Package web serves Vigie's HTTP API and its first analyst pages. It
+// reads through store.Reader only, so it works unchanged on the embedded
+// store and on Elasticsearch. Every handler validates its parameters and
+// answers 400 with a JSON error naming the parameter, never 500, for bad
+// input; templates escape all text, since the posts shown are written by
+// the very people Vigie watches.
+package web
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/store"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// LiveStats reports the pipeline's counters for /api/stats; nil when the
+// server runs apart from the pipeline (`vigie serve`).
+type LiveStats func() map[string]any
+
+// Server is the HTTP API and UI.
+type Server struct {
+	Addr   string
+	Store  store.Reader
+	Live   LiveStats
+	Log    *slog.Logger
+	Ready  func() bool // nil = always ready
+	tmpl   *template.Template
+	ln     net.Listener
+	server *http.Server
+}
+
+// Handler builds the routes.
+func (s *Server) Handler() http.Handler {
+	if s.tmpl == nil {
+		s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
+			"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
+			"percent": func(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) },
+		}).ParseFS(templateFS, "templates/*.html"))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /api/clusters", s.listClusters)
+	mux.HandleFunc("GET /api/clusters/{id}", s.getCluster)
+	mux.HandleFunc("GET /api/accounts/{key}", s.getAccount)
+	mux.HandleFunc("GET /api/posts", s.searchPosts)
+	mux.HandleFunc("GET /api/posts/{key}", s.getPost)
+	mux.HandleFunc("GET /api/alerts", s.listAlerts)
+	mux.HandleFunc("GET /api/stats", s.stats)
+	mux.HandleFunc("GET /clusters/{id}", s.clusterPage)
+	mux.HandleFunc("GET /{$}", s.indexPage)
+	return securityHeaders(mux)
+}
+
+// Listen binds the address; Serve then serves on it. Split so that callers
+// (and tests) learn the bound address before serving.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		return fmt.Errorf("web: listen %s: %w", s.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// BoundAddr is the address actually listened on.
+func (s *Server) BoundAddr() string { return s.ln.Addr().String() }
+
+// Serve serves until ctx is done, then shuts down gracefully.
+func (s *Server) Serve(ctx context.Context) error {
+	if s.ln == nil {
+		if err := s.Listen(); err != nil {
+			return err
+		}
+	}
+	s.server = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.server.Serve(s.ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web: %w", err)
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err := s.server.Shutdown(sctx)
+		<-errc
+		return err
+	}
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+type apiError struct {
+	Error string `json:"error"`
+	Param string `json:"param,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// fail maps store errors to HTTP answers.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var qe *store.QueryError
+	var pe *paramError
+	switch {
+	case errors.As(err, &pe):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: pe.Error(), Param: pe.param})
+	case errors.As(err, &qe):
+		writeJSON(w, http.StatusBadRequest, apiError{Error: qe.Error(), Param: qe.Field})
+	case errors.Is(err, store.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, apiError{Error: "not found"})
+	case errors.Is(err, context.Canceled):
+	default:
+		s.Log.Error("web: request failed", "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, apiError{Error: "internal error"})
+	}
+}
+
+type paramError struct {
+	param, reason string
+}
+
+func (e *paramError) Error() string { return fmt.Sprintf("parameter %q: %s", e.param, e.reason) }
+
+// params reads query parameters with typed accessors that record the
+// first bad one.
+type params struct {
+	r   *http.Request
+	err error
+}
+
+func (p *params) str(name string, maxLen int) string {
+	v := p.r.URL.Query().Get(name)
+	if len(v) > maxLen && p.err == nil {
+		p.err = &paramError{name, fmt.Sprintf("longer than %d bytes", maxLen)}
+	}
+	return v
+}
+
+func (p *params) int(name string) int {
+	v := p.r.URL.Query().Get(name)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil && p.err == nil {
+		p.err = &paramError{name, "not an integer"}
+	}
+	return n
+}
+
+func (p *params) float(name string) float64 {
+	v := p.r.URL.Query().Get(name)
+	if v == "" {
+		return 0
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil && p.err == nil {
+		p.err = &paramError{name, "not a number"}
+	}
+	return x
+}
+
+func (p *params) time(name string) time.Time {
+	v := p.r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		if d, derr := time.Parse("2006-01-02", v); derr == nil {
+			return d
+		}
+		if p.err == nil {
+			p.err = &paramError{name, "not an RFC 3339 time or a YYYY-MM-DD date"}
+		}
+	}
+	return t
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil && !s.Ready() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "starting"})
+		return
+	}
+	if _, err := s.Store.Stats(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "store unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) clusterQuery(r *http.Request) (store.ClusterQuery, error) {
+	p := &params{r: r}
+	q := store.ClusterQuery{
+		Status:  p.str("status", 16),
+		MinRisk: p.float("min_risk"),
+		Since:   p.time("since"),
+		Account: p.str("account", 300),
+		Limit:   p.int("limit"),
+		Offset:  p.int("offset"),
+	}
+	if p.err != nil {
+		return q, p.err
+	}
+	return q.Normalized()
+}
+
+func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) {
+	q, err := s.clusterQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cs, err := s.Store.ListClusters(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if cs == nil {
+		cs = []store.ClusterSummary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"clusters": cs, "count": len(cs), "limit": q.Limit, "offset": q.Offset})
+}
+
+func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.GetCluster(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {
+	a, err := s.Store.GetAccount(r.Context(), r.PathValue("key"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) getPost(w http.ResponseWriter, r *http.Request) {
+	p, err := s.Store.GetPost(r.Context(), r.PathValue("key"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) searchPosts(w http.ResponseWriter, r *http.Request) {
+	p := &params{r: r}
+	q := store.PostQuery{
+		Text:     p.str("q", 1000),
+		Author:   p.str("author", 300),
+		Platform: post.Platform(p.str("platform", 32)),
+		Hashtag:  p.str("hashtag", 300),
+		From:     p.time("from"),
+		To:       p.time("to"),
+		Limit:    p.int("limit"),
+		Offset:   p.int("offset"),
+	}
+	if p.err != nil {
+		s.fail(w, r, p.err)
+		return
+	}
+	posts, total, err := s.Store.SearchPosts(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if posts == nil {
+		posts = []post.Post{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"posts": posts, "total": total})
+}
+
+func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
+	p := &params{r: r}
+	q := store.AlertQuery{ClusterID: p.str("cluster", 64), Since: p.time("since"), Limit: p.int("limit"), Offset: p.int("offset")}
+	if p.err != nil {
+		s.fail(w, r, p.err)
+		return
+	}
+	as, err := s.Store.ListAlerts(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if as == nil {
+		as = []post.Alert{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"alerts": as, "count": len(as)})
+}
+
+func (s *Server) stats(w http.ResponseWriter, r *http.Request) {
+	st, err := s.Store.Stats(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := map[string]any{"store": st}
+	if s.Live != nil {
+		out["pipeline"] = s.Live()
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, data any) {
+	var b strings.Builder
+	if err := s.tmpl.ExecuteTemplate(&b, name, data); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write([]byte(b.String()))
+}
+
+func (s *Server) indexPage(w http.ResponseWriter, r *http.Request) {
+	q, err := s.clusterQuery(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	cs, err := s.Store.ListClusters(r.Context(), q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st, err := s.Store.Stats(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	alerts, err := s.Store.ListAlerts(r.Context(), store.AlertQuery{Limit: 10})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, "index.html", map[string]any{"Clusters": cs, "Stats": st, "Alerts": alerts})
+}
+
+func (s *Server) clusterPage(w http.ResponseWriter, r *http.Request) {
+	c, err := s.Store.GetCluster(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// The evidence posts, so an analyst reads what was shared, not IDs.
+	posts := map[string]post.Post{}
+	for _, e := range c.Edges {
+		for _, ev := range e.Evidence {
+			for _, id := range []string{ev.PostA, ev.PostB} {
+				key := string(c.Platform) + ":" + id
+				if _, ok := posts[key]; ok || len(posts) >= 200 {
+					continue
+				}
+				if p, err := s.Store.GetPost(r.Context(), key); err == nil {
+					posts[key] = p
+				}
+			}
+		}
+	}
+	s.render(w, r, "cluster.html", map[string]any{"C": c, "Posts": posts})
+}
