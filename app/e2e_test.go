@@ -115,13 +115,13 @@ func (r *runner) waitSettled(t *testing.T, posts int) {
 		if st.Store != last {
 			last, stableSince = st.Store, time.Now()
 		}
-		if r.stats.IngestDone.Load() && r.stats.Graphed.Load() >= int64(posts) && st.Store.Posts == int64(posts) &&
+		if r.stats.IngestDone.Load() && r.stats.EnginePosts.Load() == int64(posts) && st.Store.Posts == int64(posts) &&
 			st.Store.ActiveClusters > 0 && time.Since(stableSince) > 4*time.Second {
 			return
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("pipeline did not settle: ingested %d graphed %d store %+v", r.stats.Ingested.Load(), r.stats.Graphed.Load(), last)
+	t.Fatalf("pipeline did not settle: ingested %d, graph engine holds %d posts, store %+v", r.stats.Ingested.Load(), r.stats.EnginePosts.Load(), last)
 }
 
 func getJSON(t *testing.T, url string, v any) {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"errors"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -106,6 +107,8 @@ func TestConfigValidate(t *testing.T) {
 		{"negative lateness", Config{Lateness: -time.Second}, "Lateness"},
 		{"negative evidence", Config{MaxEvidence: -1}, "MaxEvidence"},
 		{"level below top", Config{Level: -2}, "Level"},
+		{"rejoin not a number", Config{Rejoin: math.NaN()}, "Rejoin"},
+		{"rejoin disabled", Config{Rejoin: -1}, ""},
 		{"unknown signal", Config{Signals: []post.Kind{post.KindRepost, "poke"}}, "Signals[1]"},
 		{"signal twice", Config{Signals: []post.Kind{post.KindLink, post.KindLink}}, "Signals[1]"},
 		{"all signals", Config{Signals: allKinds}, ""},
@@ -140,6 +143,7 @@ func TestConfigDefaults(t *testing.T) {
 		MinClusterSize: DefaultMinClusterSize, Retention: DefaultRetention,
 		WeakRetention: DefaultWeakRetention, Lateness: DefaultLateness,
 		Signals: []post.Kind{post.KindRepost, post.KindLink}, MaxEvidence: DefaultMaxEvidence,
+		Rejoin: 0.25,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)

@@ -37,11 +37,14 @@ func (e *Engine) Detect() []post.Cluster {
 	}
 	// Nodes in account-key order: Louvain visits them in index order, so
 	// this order is what makes the partition reproducible.
-	node := make(map[uint32]int32, 2*len(live)/3+1)
+	node := make([]int32, len(e.accName))
+	for i := range node {
+		node[i] = -1
+	}
 	var accs []uint32
 	for _, ed := range live {
 		for _, a := range [2]uint32{ed.a, ed.b} {
-			if _, ok := node[a]; !ok {
+			if node[a] < 0 {
 				node[a] = 0
 				accs = append(accs, a)
 			}
@@ -52,18 +55,30 @@ func (e *Engine) Detect() []post.Cluster {
 		node[a] = int32(i)
 	}
 	// name(a) < name(b) for every edge, so node(a) < node(b).
-	slices.SortFunc(live, func(x, y *edge) int {
-		if c := cmp.Compare(node[x.a], node[y.a]); c != 0 {
+	type nodeEdge struct {
+		u, v int32
+		ed   *edge
+	}
+	ne := make([]nodeEdge, len(live))
+	for i, ed := range live {
+		ne[i] = nodeEdge{node[ed.a], node[ed.b], ed}
+	}
+	slices.SortFunc(ne, func(x, y nodeEdge) int {
+		if c := cmp.Compare(x.u, y.u); c != 0 {
 			return c
 		}
-		return cmp.Compare(node[x.b], node[y.b])
+		return cmp.Compare(x.v, y.v)
 	})
-	wedges := make([]wedge, len(live))
-	for i, ed := range live {
-		wedges[i] = wedge{u: node[ed.a], v: node[ed.b], w: float64(ed.weight())}
+	wedges := make([]wedge, len(ne))
+	for i, x := range ne {
+		live[i] = x.ed
+		wedges[i] = wedge{u: x.u, v: x.v, w: float64(x.ed.weight())}
 	}
 	g := buildCSR(len(accs), wedges)
 	comm := louvain(g, e.cfg.Level)
+	if e.cfg.Rejoin > 0 {
+		comm = rejoin(g, comm, e.cfg.Rejoin)
+	}
 	comp := components(len(accs), wedges, comm)
 
 	groups := map[int32][]int{} // component -> edge indices into live
@@ -142,16 +157,13 @@ func (e *Engine) buildCluster(edges []*edge, now time.Time) post.Cluster {
 		Edges:    make([]post.Edge, len(edges)),
 		Signals:  map[post.Kind]int{},
 	}
-	// The ID comes from the earliest edge: new members and edges come
-	// later, so a growing cluster keeps it, and it does not depend on
-	// when Detect runs.
-	first := edges[0]
-	memberSet := map[uint32]struct{}{}
-	type objAgg struct {
-		key     string
-		members map[uint32]struct{}
-	}
-	objs := map[uint64]*objAgg{}
+	// The ID comes from the edge that reached MinWeight first (see
+	// edge.since): new members and edges reach it later, so a growing
+	// cluster keeps its ID, and it does not depend on when Detect runs.
+	first, firstSince := edges[0], edges[0].since(e.cfg.MinWeight)
+	// Members and, per member, its edges in the cluster: an object's count
+	// is the number of members with an edge holding it.
+	memberEdges := map[uint32][]int{}
 	type postAt struct {
 		t   int64
 		key string
@@ -160,52 +172,80 @@ func (e *Engine) buildCluster(edges []*edge, now time.Time) post.Cluster {
 	var firstT, lastT int64 = edges[0].first, edges[0].last
 	for i, ed := range edges {
 		c.Edges[i] = e.toEdge(ed)
-		if ed.first < first.first { // ties keep the lower (A, B)
-			first = ed
+		if s := ed.since(e.cfg.MinWeight); s < firstSince { // ties keep the lower (A, B)
+			first, firstSince = ed, s
 		}
 		firstT = min(firstT, ed.first)
 		lastT = max(lastT, ed.last)
-		memberSet[ed.a] = struct{}{}
-		memberSet[ed.b] = struct{}{}
-		for _, o := range ed.objs {
-			a := objs[o.h]
-			if a == nil {
-				a = &objAgg{key: o.key, members: map[uint32]struct{}{}}
-				objs[o.h] = a
-			}
-			a.members[ed.a] = struct{}{}
-			a.members[ed.b] = struct{}{}
-		}
+		memberEdges[ed.a] = append(memberEdges[ed.a], i)
+		memberEdges[ed.b] = append(memberEdges[ed.b], i)
 		for _, v := range ed.ev {
 			posts = append(posts, postAt{v.tA, v.postA}, postAt{v.tB, v.postB})
+		}
+	}
+	type objAgg struct {
+		key     string
+		h       uint64
+		last    uint32 // member (index + 1) last counted
+		members int
+	}
+	objIdx := map[uint64]int32{}
+	var objs []objAgg
+	for m, eds := range memberEdges {
+		for _, i := range eds {
+			for _, o := range edges[i].objs {
+				j, ok := objIdx[o.h]
+				if !ok {
+					j = int32(len(objs))
+					objIdx[o.h] = j
+					objs = append(objs, objAgg{key: o.key, h: o.h})
+				}
+				if a := &objs[j]; a.last != m+1 {
+					a.last = m + 1
+					a.members++
+				}
+			}
 		}
 	}
 	c.ID = post.StableID("c-", e.accName[first.a], e.accName[first.b])
 	c.FirstSeen = time.Unix(0, firstT).UTC()
 	c.LastSeen = time.Unix(0, lastT).UTC()
 
-	for a := range memberSet {
+	for a := range memberEdges {
 		c.Members = append(c.Members, e.accName[a])
 	}
 	slices.Sort(c.Members)
 	c.Platform = platformOf(c.Members)
 
-	top := make([]post.KeyCount, 0, len(objs))
-	for h, a := range objs {
-		kind := allKinds[h>>56]
-		c.Signals[kind]++
-		top = append(top, post.KeyCount{Kind: kind, Key: a.key, Count: len(a.members)})
-	}
-	slices.SortFunc(top, func(x, y post.KeyCount) int {
+	// Top objects: keep the best maxTopObjects while scanning, rather than
+	// sorting every object of a cluster that may hold hundreds of thousands.
+	before := func(x, y post.KeyCount) bool {
 		if x.Count != y.Count {
-			return cmp.Compare(y.Count, x.Count)
+			return x.Count > y.Count
 		}
 		if x.Key != y.Key {
-			return strings.Compare(x.Key, y.Key)
+			return x.Key < y.Key
 		}
-		return strings.Compare(string(x.Kind), string(y.Kind))
-	})
-	c.TopObjects = top[:min(len(top), maxTopObjects)]
+		return x.Kind < y.Kind
+	}
+	top := make([]post.KeyCount, 0, maxTopObjects+1)
+	for _, a := range objs {
+		kind := allKinds[a.h>>56]
+		c.Signals[kind]++
+		kc := post.KeyCount{Kind: kind, Key: a.key, Count: a.members}
+		if len(top) == maxTopObjects && !before(kc, top[len(top)-1]) {
+			continue
+		}
+		at := len(top)
+		for at > 0 && before(kc, top[at-1]) {
+			at--
+		}
+		top = slices.Insert(top, at, kc)
+		if len(top) > maxTopObjects {
+			top = top[:maxTopObjects]
+		}
+	}
+	c.TopObjects = top
 
 	slices.SortFunc(posts, func(x, y postAt) int {
 		if x.t != y.t {

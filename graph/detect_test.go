@@ -25,7 +25,7 @@ func TestPlantedGroups(t *testing.T) {
 	} {
 		t.Run(fmt.Sprint(tc.seed), func(t *testing.T) {
 			s := genStream(tc.seed, tc.sizes, 3000, 40000, 40)
-			e := mustNew(t, Config{Level: testLevel})
+			e := mustNew(t, Config{})
 			for _, p := range s.posts {
 				if !e.Add(p) {
 					t.Fatalf("post %s rejected", p.Key())
@@ -106,7 +106,7 @@ func checkCluster(t *testing.T, e *Engine, c post.Cluster) {
 		if ed.First.Before(c.FirstSeen) || ed.Last.After(c.LastSeen) {
 			t.Errorf("%s: edge outside FirstSeen..LastSeen", c.ID)
 		}
-		if ed.First.Before(earliest.First) {
+		if ed.Extra["since"].(time.Time).Before(earliest.Extra["since"].(time.Time)) {
 			earliest = ed
 		}
 		covered[ed.A], covered[ed.B] = true, true
@@ -123,7 +123,7 @@ func checkCluster(t *testing.T, e *Engine, c post.Cluster) {
 		t.Errorf("%s: %d members but edges cover %d", c.ID, len(c.Members), len(covered))
 	}
 	if want := post.StableID("c-", earliest.A, earliest.B); c.ID != want {
-		t.Errorf("ID %s, want %s from earliest edge %s-%s", c.ID, want, earliest.A, earliest.B)
+		t.Errorf("ID %s, want %s from the first edge to reach MinWeight, %s-%s", c.ID, want, earliest.A, earliest.B)
 	}
 	total := 0
 	for _, n := range c.Signals {
@@ -287,5 +287,38 @@ func TestDetectEmpty(t *testing.T) {
 	e.Add(rp("2", "b", "x", 1))
 	if got := e.Detect(); len(got) != 0 {
 		t.Errorf("one weak edge: %v", got)
+	}
+}
+
+// TestIDStableWhenOldEdgeStrengthens: a pair that co-acted once long ago
+// and reaches MinWeight only after the cluster was reported has the
+// earliest First of the cluster, yet must not change the cluster's ID.
+func TestIDStableWhenOldEdgeStrengthens(t *testing.T) {
+	e := mustNew(t, Config{})
+	n := 0
+	add := func(ps []*post.Post) {
+		for _, p := range ps {
+			e.Add(p)
+		}
+	}
+	add(burst(&n, []string{"c", "d"}, "old", 0))
+	for i := range 3 {
+		add(burst(&n, []string{"a", "b", "c"}, fmt.Sprint("x", i), float64(3600+i*300)))
+	}
+	first := e.Detect()
+	if len(first) != 1 || len(first[0].Members) != 3 {
+		t.Fatalf("first detect: %+v", first)
+	}
+	for i := range 3 {
+		add(burst(&n, []string{"a", "b", "c", "d"}, fmt.Sprint("y", i), float64(7200+i*300)))
+	}
+	second := e.Detect()
+	if len(second) != 1 || second[0].ID != first[0].ID || len(second[0].Members) != 4 {
+		t.Fatalf("second detect: want one active cluster %s of 4, got %+v", first[0].ID, second)
+	}
+	for _, ed := range second[0].Edges {
+		if ed.A == "twitter:c" && ed.B == "twitter:d" && !ed.First.Equal(t0) {
+			t.Errorf("c-d First %v, want %v: the test no longer covers an old edge", ed.First, t0)
+		}
 	}
 }

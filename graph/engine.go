@@ -32,6 +32,7 @@ type keyBuf struct {
 // buffer's, so a weight-1 edge costs a string header, not a copy.
 type obj struct {
 	h   uint64 // objectHash: kind in the top byte
+	t   int64  // event time the pair first completed a co-action on it
 	key string
 }
 
@@ -57,6 +58,36 @@ type edge struct {
 const numKinds = 8
 
 func (ed *edge) weight() int { return len(ed.objs) }
+
+// since returns when the edge reached weight w in event time: the w-th
+// earliest first co-action over its objects, or 0 if it has fewer. A
+// cluster's ID comes from its edge that reached MinWeight first, which
+// growth cannot change: an edge joining later reached it later. (The
+// earliest edge by First can change: a pair that co-acted once long ago
+// may reach MinWeight only after the cluster was reported.)
+func (ed *edge) since(w int) int64 {
+	if w <= 0 || len(ed.objs) < w {
+		return 0
+	}
+	// Keep the w smallest times in a small sorted array: w is MinWeight,
+	// a handful, while heavy edges hold thousands of objects.
+	var buf [16]int64
+	small := buf[:0]
+	if w > len(buf) {
+		small = make([]int64, 0, w)
+	}
+	for _, o := range ed.objs {
+		if len(small) == w && o.t >= small[w-1] {
+			continue
+		}
+		at, _ := slices.BinarySearch(small, o.t)
+		if len(small) == w {
+			small = small[:w-1]
+		}
+		small = slices.Insert(small, at, o.t)
+	}
+	return small[w-1]
+}
 
 // Engine is the streaming co-action graph. It is not safe for concurrent
 // use: the pipeline feeds it from one goroutine, which keeps Add free of
@@ -323,8 +354,11 @@ func (e *Engine) coact(b *keyBuf, acc uint32, t int64, pk string, old entry) {
 		}
 		return 0
 	})
-	if !found {
-		ed.objs = slices.Insert(ed.objs, i, obj{h: b.hash, key: b.key})
+	done := max(ta, tb)
+	if found {
+		ed.objs[i].t = min(ed.objs[i].t, done)
+	} else {
+		ed.objs = slices.Insert(ed.objs, i, obj{h: b.hash, t: done, key: b.key})
 		ed.signals[b.kind]++
 		if ed.weight() == e.cfg.MinWeight {
 			e.strong[k] = ed
@@ -429,6 +463,9 @@ func (e *Engine) toEdge(ed *edge) post.Edge {
 		Last:    time.Unix(0, ed.last).UTC(),
 		Extra:   map[string]any{"co_actions": ed.pairs},
 	}
+	if ed.weight() >= e.cfg.MinWeight {
+		out.Extra["since"] = time.Unix(0, ed.since(e.cfg.MinWeight)).UTC()
+	}
 	for i, n := range ed.signals {
 		if n > 0 {
 			out.Signals[allKinds[i]] = int(n)
@@ -456,7 +493,8 @@ func (e *Engine) toEdge(ed *edge) post.Edge {
 // Edges returns the live edges of weight >= minWeight, sorted by A then B.
 // Extra["co_actions"] holds the number of co-action pairs behind the edge
 // (the Coordination Network Toolkit's weight), which unlike Weight counts
-// an object shared twice twice.
+// an object shared twice twice; Extra["since"], on edges of weight >=
+// MinWeight, the event time the edge reached MinWeight.
 func (e *Engine) Edges(minWeight int) []post.Edge {
 	src := e.edges
 	if minWeight >= e.cfg.MinWeight {

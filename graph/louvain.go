@@ -99,10 +99,7 @@ const maxPasses = 64
 // moves only for a strict gain, ties between target communities go to the
 // lowest index, and communities are numbered by their first node.
 func louvain(g *csr, level int) []int32 {
-	comm := make([]int32, g.len())
-	for i := range comm {
-		comm[i] = int32(i)
-	}
+	comm := identity(g.len())
 	cur := g
 	for lvl := 0; ; lvl++ {
 		part, nc, moved := localMove(cur)
@@ -121,17 +118,29 @@ func louvain(g *csr, level int) []int32 {
 // moves no node. It returns the partition renumbered 0..nc-1 in order of
 // first node, nc, and whether any node moved.
 func localMove(g *csr) ([]int32, int, bool) {
-	n := g.len()
 	k, m2 := g.degrees()
-	comm := make([]int32, n)
-	tot := make([]float64, n)
-	for i := range n {
-		comm[i] = int32(i)
-		tot[i] = k[i]
-	}
 	if m2 == 0 {
-		return comm, n, false
+		return identity(g.len()), g.len(), false
 	}
+	return localMoveQ(g, k, 1/m2)
+}
+
+func identity(n int) []int32 {
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = int32(i)
+	}
+	return out
+}
+
+// localMoveQ is the local-moving phase for any quality whose gain for
+// moving node i into community c is w(i, c) - scale * k_i * tot_c, where
+// tot_c sums k over c: modularity with k the degrees and scale 1/2m, the
+// Constant Potts Model with k the node sizes and scale its resolution.
+func localMoveQ(g *csr, k []float64, scale float64) ([]int32, int, bool) {
+	n := g.len()
+	comm := identity(n)
+	tot := slices.Clone(k)
 	neighW := make([]float64, n)
 	mark := make([]bool, n)
 	var touched []int32
@@ -155,13 +164,13 @@ func localMove(g *csr) ([]int32, int, bool) {
 			}
 			ki := k[i]
 			tot[ci] -= ki
-			stay := neighW[ci] - tot[ci]*ki/m2
+			stay := neighW[ci] - tot[ci]*ki*scale
 			best, bestGain := int32(-1), 0.0
 			for _, c := range touched {
 				if c == ci {
 					continue
 				}
-				gain := neighW[c] - tot[c]*ki/m2
+				gain := neighW[c] - tot[c]*ki*scale
 				if best < 0 || gain > bestGain || (gain == bestGain && c < best) {
 					best, bestGain = c, gain
 				}
@@ -234,98 +243,38 @@ func aggregate(g *csr, part []int32, nc int) *csr {
 	return out
 }
 
-// mergeFragments joins communities that are pieces of one dense group.
-// Louvain's first phase can leave a sparse group in several pieces, each a
-// local optimum for single-node moves; its later levels rejoin them but,
-// because modularity's null model scales with the whole graph, also swallow
-// small groups linked by a single chance edge (the resolution limit,
-// facts.md). This step merges two adjacent communities only when the
-// weight between them per pair of members is at least half the internal
-// weight per pair of the sparser of the two: pieces of one group pass,
-// since their mutual density is the group's; groups linked by a few chance
-// edges do not, whatever the size of the graph. It repeats until no merge
-// applies; each pass merges a community at most once, so decisions never
-// rest on stale densities. The result is renumbered by first node.
-func mergeFragments(g *csr, comm []int32) []int32 {
+// rejoin merges communities that are pieces of one group, using the
+// Constant Potts Model (Traag et al. 2011) with resolution gamma on the
+// graph of communities: two parts merge when the weight between them
+// exceeds gamma per pair of members. Louvain's first phase can leave a
+// sparse group in pieces, each a local optimum for single-node moves; its
+// later levels rejoin them but, because modularity's null model scales
+// with the whole graph, also swallow small groups linked by one chance
+// edge (the resolution limit, facts.md). CPM has no such limit: whether
+// two parts merge depends on them alone, not on the size of the graph.
+func rejoin(g *csr, comm []int32, gamma float64) []int32 {
 	comm = slices.Clone(comm)
-	for range maxPasses {
-		nc := int32(0)
-		for _, c := range comm {
-			nc = max(nc, c+1)
-		}
-		agg := aggregate(g, comm, int(nc))
-		size := make([]float64, nc)
-		for _, c := range comm {
-			size[c]++
-		}
-		self := make([]float64, nc)
-		for c := range nc {
-			for p := agg.off[c]; p < agg.off[c+1]; p++ {
-				if agg.adj[p] == c {
-					self[c] = agg.w[p]
-				}
-			}
-		}
-		density := func(c int32) float64 { // weight per unordered pair
-			if size[c] < 2 {
-				return -1
-			}
-			return self[c] / (size[c] * (size[c] - 1))
-		}
-		into := make([]int32, nc)
-		for c := range into {
-			into[c] = int32(c)
-		}
-		taken := make([]bool, nc)
-		merges := 0
-		for c := range nc {
-			if taken[c] {
-				continue
-			}
-			best, bestD := int32(-1), 0.0
-			for p := agg.off[c]; p < agg.off[c+1]; p++ {
-				d := agg.adj[p]
-				if d == c || taken[d] {
-					continue
-				}
-				dc, dd := density(c), density(d)
-				need := 0.0
-				switch {
-				case dc < 0 && dd < 0:
-					continue
-				case dc < 0:
-					need = dd / 2
-				case dd < 0:
-					need = dc / 2
-				default:
-					need = min(dc, dd) / 2
-				}
-				between := agg.w[p] / (size[c] * size[d])
-				if between >= need && (best < 0 || between > bestD) {
-					best, bestD = d, between
-				}
-			}
-			if best >= 0 {
-				taken[c], taken[best] = true, true
-				into[best] = c
-				merges++
-			}
-		}
-		if merges == 0 {
-			break
+	nc := 0
+	for _, c := range comm {
+		nc = max(nc, int(c)+1)
+	}
+	cur := aggregate(g, comm, nc)
+	size := make([]float64, nc)
+	for _, c := range comm {
+		size[c]++
+	}
+	for {
+		part, np, moved := localMoveQ(cur, size, gamma)
+		if !moved {
+			return comm
 		}
 		for i, c := range comm {
-			comm[i] = into[c]
+			comm[i] = part[c]
 		}
-	}
-	renum := map[int32]int32{}
-	for i, c := range comm {
-		r, ok := renum[c]
-		if !ok {
-			r = int32(len(renum))
-			renum[c] = r
+		next := make([]float64, np)
+		for c, p := range part {
+			next[p] += size[c]
 		}
-		comm[i] = r
+		cur, size = aggregate(cur, part, np), next
 	}
-	return comm
 }

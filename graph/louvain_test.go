@@ -15,6 +15,11 @@ import (
 // the given sizes, dense and heavy inside, plus sparse light noise
 // between all nodes, and the group of each node.
 func plantedGraph(seed uint64, sizes []int, noise int) ([]wedge, []int) {
+	return plantedGraphD(seed, sizes, noise, 0.6)
+}
+
+// plantedGraphD is plantedGraph with edge density dens inside groups.
+func plantedGraphD(seed uint64, sizes []int, noise int, dens float64) ([]wedge, []int) {
 	r := rand.New(rand.NewPCG(seed, 1))
 	var truth []int
 	for g, s := range sizes {
@@ -28,7 +33,7 @@ func plantedGraph(seed uint64, sizes []int, noise int) ([]wedge, []int) {
 	for _, s := range sizes {
 		for i := start; i < start+s; i++ {
 			for j := i + 1; j < start+s; j++ {
-				if r.Float64() < 0.6 {
+				if r.Float64() < dens {
 					w[[2]int32{int32(i), int32(j)}] = float64(3 + r.IntN(20))
 				}
 			}
@@ -118,7 +123,7 @@ func TestLouvainNearGonum(t *testing.T) {
 }
 
 func TestLouvainLevels(t *testing.T) {
-	edges, truth := plantedGraph(5, []int{10, 10, 10, 10, 10, 10}, 200)
+	edges, truth := plantedGraph(5, []int{10, 10, 10, 10, 10, 10}, 40)
 	g := buildCSR(len(truth), edges)
 	fine, top := louvain(g, 0), louvain(g, -1)
 	// Each finest community lies within one top-level community.
@@ -136,13 +141,66 @@ func TestLouvainLevels(t *testing.T) {
 	if again := louvain(buildCSR(len(truth), edges), 0); !slices.Equal(again, fine) {
 		t.Error("louvain is not deterministic")
 	}
-	// The planted groups are recovered exactly at the finest level.
+	// Rejoining the finest level recovers the planted groups exactly.
+	joined := rejoin(g, fine, 0.25)
+	t.Logf("communities: finest %d, rejoined %d, top %d", slices.Max(fine)+1, slices.Max(joined)+1, slices.Max(top)+1)
 	for i := range truth {
 		for j := range truth {
-			if (truth[i] == truth[j]) != (fine[i] == fine[j]) {
-				t.Fatalf("nodes %d and %d: planted together=%v, found together=%v", i, j, truth[i] == truth[j], fine[i] == fine[j])
+			if (truth[i] == truth[j]) != (joined[i] == joined[j]) {
+				t.Fatalf("nodes %d and %d: planted together=%v, found together=%v", i, j, truth[i] == truth[j], joined[i] == joined[j])
 			}
 		}
+	}
+}
+
+// TestRejoinResolution plants many small sparse groups in a graph with
+// chance edges between them: the finest Louvain level leaves groups in
+// pieces, the top level merges groups (the resolution limit), and the
+// finest level rejoined by CPM recovers them.
+func TestRejoinResolution(t *testing.T) {
+	sizes := make([]int, 300)
+	r := rand.New(rand.NewPCG(9, 9))
+	for i := range sizes {
+		sizes[i] = 10 + r.IntN(21)
+	}
+	edges, truth := plantedGraphD(21, sizes, 3000, 0.3)
+	g := buildCSR(len(truth), edges)
+	score := func(comm []int32) int {
+		comm = components(len(truth), edges, comm)
+		ok := 0
+		for grp, size := range sizes {
+			count := map[int32]int{}
+			for i, x := range truth {
+				if x == grp {
+					count[comm[i]]++
+				}
+			}
+			best, bestN := int32(-1), 0
+			for c, n := range count {
+				if n > bestN || (n == bestN && c < best) {
+					best, bestN = c, n
+				}
+			}
+			members := 0
+			for _, c := range comm {
+				if c == best {
+					members++
+				}
+			}
+			if float64(bestN) >= 0.9*float64(size) && float64(bestN) >= 0.9*float64(members) {
+				ok++
+			}
+		}
+		return ok
+	}
+	fine, top := louvain(g, 0), louvain(g, -1)
+	okFine, okTop, okJoined := score(fine), score(top), score(rejoin(g, fine, 0.25))
+	t.Logf("groups recovered of %d: finest %d, top %d, finest+rejoin %d", len(sizes), okFine, okTop, okJoined)
+	if okJoined < len(sizes)*95/100 {
+		t.Errorf("rejoin recovered %d of %d groups", okJoined, len(sizes))
+	}
+	if okJoined <= okFine || okJoined <= okTop {
+		t.Errorf("rejoin (%d) does not beat the finest (%d) and top (%d) levels", okJoined, okFine, okTop)
 	}
 }
 

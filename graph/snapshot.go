@@ -67,6 +67,7 @@ type snapBuf struct {
 
 type snapObj struct {
 	H   uint64
+	T   int64
 	Key string
 }
 
@@ -137,7 +138,7 @@ func (e *Engine) Snapshot(w io.Writer) error {
 			Evidence: make([]snapEvid, len(ed.ev)),
 		}
 		for i, o := range ed.objs {
-			se.Objs[i] = snapObj{H: o.h, Key: o.key}
+			se.Objs[i] = snapObj{H: o.h, T: o.t, Key: o.key}
 		}
 		for i, v := range ed.ev {
 			se.Evidence[i] = snapEvid{Kind: v.kind, Key: v.key, PostA: v.postA, PostB: v.postB, TA: v.tA, TB: v.tB}
@@ -234,7 +235,7 @@ func (e *Engine) Restore(r io.Reader) error {
 			if int(k) >= len(allKinds) {
 				return fmt.Errorf("graph: snapshot edge %q-%q: unknown kind %d", se.A, se.B, k)
 			}
-			ed.objs[i] = obj{h: o.H, key: intern(o.Key)}
+			ed.objs[i] = obj{h: o.H, t: o.T, key: intern(o.Key)}
 			ed.signals[k]++
 		}
 		if len(se.Evidence) > 0 {

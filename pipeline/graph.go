@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/vigie-osint/vigie/bus"
@@ -53,7 +56,16 @@ type graphCheckpoint struct {
 	NextDetect time.Time
 	Dirty      bool // posts were added since the last detection
 	Engine     []byte
+	// Emitted maps each cluster ID to a hash of the content last emitted
+	// for it, so an unchanged cluster is not sent again at every detection.
+	Emitted map[string]uint64
 }
+
+// Bounds on one cluster record (see post.Cluster.EdgeCount).
+const (
+	MaxWireEdges         = 1000 // edges carried, strongest first
+	MaxWireEvidenceEdges = 200  // of those, how many keep their evidence
+)
 
 func (s *Graph) checkpointName() string {
 	if s.Name == "" {
@@ -84,6 +96,7 @@ func (s *Graph) Run(ctx context.Context) error {
 			return fmt.Errorf("graph: restore checkpoint: %w", err)
 		}
 		s.Log.Info("graph restored its checkpoint", "posts", s.Engine.Stats().Posts, "next_detect", st.NextDetect)
+		s.Stats.EnginePosts.Store(s.Engine.Stats().Posts)
 	case isNotFound(err):
 	default:
 		return fmt.Errorf("graph: load checkpoint: %w", err)
@@ -102,14 +115,25 @@ func (s *Graph) Run(ctx context.Context) error {
 		if len(clusters) == 0 {
 			return nil
 		}
+		if st.Emitted == nil {
+			st.Emitted = map[string]uint64{}
+		}
 		msgs := make([]bus.Message, 0, len(clusters))
-		active := int64(0)
+		hashes := map[string]uint64{}
 		for i := range clusters {
 			c := &clusters[i]
 			if c.Status == post.StatusActive {
 				scoring.Score(s.Scoring, c)
-				active++
 			}
+			trimForWire(c)
+			h, err := contentHash(c)
+			if err != nil {
+				return err
+			}
+			if st.Emitted[c.ID] == h {
+				continue // unchanged since it was last sent
+			}
+			hashes[c.ID] = h
 			v, err := post.Marshal(c)
 			if err != nil {
 				return fmt.Errorf("graph: encode cluster %s: %w", c.ID, err)
@@ -119,7 +143,10 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err := s.Producer.Produce(ctx, msgs...); err != nil {
 			return err
 		}
-		s.Stats.Clusters.Add(int64(len(clusters)))
+		for id, h := range hashes {
+			st.Emitted[id] = h
+		}
+		s.Stats.Clusters.Add(int64(len(msgs)))
 		s.Stats.Active.Store(int64(s.Engine.Stats().Clusters))
 		return nil
 	}
@@ -207,6 +234,7 @@ func (s *Graph) Run(ctx context.Context) error {
 			}
 			if s.Engine.Add(&p) {
 				st.Dirty = true
+				s.Stats.EnginePosts.Add(1)
 			}
 			s.Stats.Graphed.Add(1)
 		}
@@ -226,4 +254,46 @@ func lastOfEach(pending map[int]bus.Message) []bus.Message {
 	}
 	slices.SortFunc(out, func(a, b bus.Message) int { return a.Partition - b.Partition })
 	return out
+}
+
+// trimForWire bounds a cluster record: the strongest MaxWireEdges edges
+// (weight, then pair, so the choice is deterministic), evidence on the
+// first MaxWireEvidenceEdges of them. Scores are computed before, on all
+// edges; EdgeCount keeps the true number.
+func trimForWire(c *post.Cluster) {
+	c.EdgeCount = len(c.Edges)
+	if len(c.Edges) <= MaxWireEvidenceEdges {
+		return
+	}
+	edges := slices.Clone(c.Edges)
+	slices.SortStableFunc(edges, func(a, b post.Edge) int {
+		if a.Weight != b.Weight {
+			return b.Weight - a.Weight
+		}
+		if a.A != b.A {
+			return strings.Compare(a.A, b.A)
+		}
+		return strings.Compare(a.B, b.B)
+	})
+	if len(edges) > MaxWireEdges {
+		edges = edges[:MaxWireEdges]
+	}
+	for i := MaxWireEvidenceEdges; i < len(edges); i++ {
+		edges[i].Evidence = nil
+	}
+	c.Edges = edges
+}
+
+// contentHash identifies what a cluster record says, leaving out the
+// detection time, which changes at every detection.
+func contentHash(c *post.Cluster) (uint64, error) {
+	cp := *c
+	cp.Detected = time.Time{}
+	b, err := json.Marshal(&cp)
+	if err != nil {
+		return 0, fmt.Errorf("graph: hash cluster %s: %w", c.ID, err)
+	}
+	h := fnv.New64a()
+	h.Write(b)
+	return h.Sum64(), nil
 }

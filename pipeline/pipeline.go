@@ -69,7 +69,8 @@ type Writer interface {
 // Stats are live counters the stages update and the progress line reads.
 type Stats struct {
 	Ingested     atomic.Int64 // posts produced to the posts topic
-	Graphed      atomic.Int64 // posts the graph stage consumed
+	Graphed      atomic.Int64 // posts the graph stage consumed in this process
+	EnginePosts  atomic.Int64 // distinct posts in the graph engine, restored state included
 	Clusters     atomic.Int64 // cluster updates emitted
 	Active       atomic.Int64 // active clusters at the last detection
 	Alerts       atomic.Int64 // alerts emitted

@@ -277,16 +277,20 @@ type KeyCount struct {
 // the cluster grows, so the same input always yields the same IDs and a
 // growing cluster keeps its ID across detections.
 type Cluster struct {
-	Schema     int            `json:"schema"`
-	ID         string         `json:"id"`
-	Status     string         `json:"status"`
-	MergedInto string         `json:"merged_into,omitempty"`
-	Platform   Platform       `json:"platform"`
-	Detected   time.Time      `json:"detected"` // stream time of this detection
-	FirstSeen  time.Time      `json:"first_seen"`
-	LastSeen   time.Time      `json:"last_seen"`
-	Members    []string       `json:"members"`
-	Edges      []Edge         `json:"edges"`
+	Schema     int       `json:"schema"`
+	ID         string    `json:"id"`
+	Status     string    `json:"status"`
+	MergedInto string    `json:"merged_into,omitempty"`
+	Platform   Platform  `json:"platform"`
+	Detected   time.Time `json:"detected"` // stream time of this detection
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	Members    []string  `json:"members"`
+	Edges      []Edge    `json:"edges"`
+	// EdgeCount is the number of edges in the cluster. Edges may carry
+	// fewer: a record keeps the strongest edges only, so that one large
+	// cluster never exceeds a Kafka record or a store document.
+	EdgeCount  int            `json:"edge_count"`
 	Signals    map[Kind]int   `json:"signals"` // distinct shared objects per signal
 	TopObjects []KeyCount     `json:"top_objects,omitempty"`
 	Posts      []string       `json:"posts,omitempty"` // sample of member posts behind the edges

@@ -146,7 +146,7 @@ func DefaultNetworks() []NetworkSpec {
 		{Name: "marcheurs-push", Tactic: HashtagPush, Size: 18, Target: "macron", Stance: StanceFavour,
 			Start: d(4, 6, 0), Duration: 40 * time.Hour, Bursts: 18, Leaders: 2, Hashtag: "JeVoteMacron"},
 		{Name: "fillon-copypaste", Tactic: CopyPaste, Size: 15, Target: "fillon", Stance: StanceSmear,
-			Start: d(3, 7, 0), Duration: 36 * time.Hour, Bursts: 10},
+			Start: d(3, 7, 0), Duration: 36 * time.Hour, Bursts: 16},
 	}
 }
 

@@ -40,13 +40,30 @@ type event struct {
 	urls   []string
 }
 
-// article is a link organic users may share.
+// article is a link organic users may share. w includes the recency
+// growth (see grow).
 type article struct {
 	ms   int64
 	url  string
 	w    float64
 	lang string
 	lean int
+}
+
+// Recency of what users retweet and share: weights decay with these time
+// constants as posts and articles age.
+const (
+	popularTau = 2 * time.Hour
+	articleTau = 3 * time.Hour
+)
+
+// grow returns exp((ms-start)/tau). Choosing among recent items with
+// weight w*exp(-(now-ms)/tau) is choosing with weight w*grow(ms), as the
+// factor exp(-(now-start)/tau) is common to all: precomputing it spares
+// an exp per candidate per draw, most of the generator's time. Over the
+// longest scenario (31 days) it stays below 1e162, far from overflow.
+func (g *gen) grow(ms int64, tau time.Duration) float64 {
+	return math.Exp(float64(ms-g.start) / float64(tau.Milliseconds()))
 }
 
 type gen struct {
@@ -61,7 +78,7 @@ type gen struct {
 	netMembers, netLeaders [][]int32
 
 	popular   []int32   // events organic users retweet, reply to and quote, by time
-	popW      []float64 // their weight before recency and affinity
+	popW      []float64 // their weight times grow(ms, popularTau), before affinity
 	articles  []article // news links, by time
 	fringe    []article // fringe links pushed by networks, by time
 	organic   []int32   // organic original events, by time
@@ -181,7 +198,7 @@ func (g *gen) pickArticle(r *rng, ms int64, lang string, lean int) string {
 	g.buf = g.buf[:0]
 	s := 0.0
 	for _, a := range g.articles[lo:hi] {
-		s += a.w * math.Exp(-float64(ms-a.ms)/(3*3600e3)) * langMatch(lang, a.lang) * affinity(lean, a.lean)
+		s += a.w * langMatch(lang, a.lang) * affinity(lean, a.lean)
 		g.buf = append(g.buf, s)
 	}
 	if i := r.weighted(g.buf); i >= 0 {
@@ -202,7 +219,7 @@ func (g *gen) pickPopular(r *rng, ms int64, a *acct) int32 {
 	for i, e := range g.popular[lo:hi] {
 		ev := &g.events[e]
 		au := g.accts[ev.author]
-		s += g.popW[lo+i] * math.Exp(-float64(ms-ev.ms)/(2*3600e3)) * affinity(a.lean, au.lean) * langMatch(a.lang, ev.lang)
+		s += g.popW[lo+i] * affinity(a.lean, au.lean) * langMatch(a.lang, ev.lang)
 		g.buf = append(g.buf, s)
 	}
 	if i := r.weighted(g.buf); i >= 0 {
@@ -336,10 +353,13 @@ func (g *gen) popularPosts() {
 		hot := r.lognormal(1, 1)
 		text, urls := withLink(r, title, nil, url)
 		e := g.add(event{ms: s.ms, author: s.a, ref: -1, net: -1, lang: o.lang, text: text, urls: urls})
-		g.articles = append(g.articles, article{ms: s.ms, url: url, w: o.pop * hot, lang: o.lang, lean: noLeaning})
+		g.articles = append(g.articles, article{ms: s.ms, url: url, w: o.pop * hot * g.grow(s.ms, articleTau), lang: o.lang, lean: noLeaning})
 		g.popular = append(g.popular, e)
-		g.popW = append(g.popW, a.pop*hot)
+		g.popW = append(g.popW, a.pop*hot*g.grow(s.ms, popularTau))
 	}
+	// Campaign-site links join the news links once all are made, so the
+	// list influencers pick from below stays sorted by time.
+	var sites []article
 	for _, s := range others {
 		a := g.accts[s.a]
 		var text string
@@ -354,9 +374,9 @@ func (g *gen) popularPosts() {
 			url := ""
 			if r.chance(0.25) {
 				topic := pick(r, slots["Topic"])
-				line = "Notre projet : " + strings.ToLower(topic[:1]) + topic[1:] + "."
+				line = "Notre projet : " + lowerFirst(topic) + "."
 				url = g.uniqueURL("https://" + c.site + "/" + slugify("projet "+topic+" "+strconv.Itoa(r.intn(100))))
-				g.articles = append(g.articles, article{ms: s.ms, url: url, w: 1.5, lang: "fr", lean: a.lean})
+				sites = append(sites, article{ms: s.ms, url: url, w: 1.5 * g.grow(s.ms, articleTau), lang: "fr", lean: a.lean})
 			}
 			text, urls = withLink(r, line, []string{c.favour[0]}, url)
 		} else {
@@ -364,8 +384,9 @@ func (g *gen) popularPosts() {
 		}
 		e := g.add(event{ms: s.ms, author: s.a, ref: -1, net: -1, lang: a.lang, text: text, urls: urls})
 		g.popular = append(g.popular, e)
-		g.popW = append(g.popW, a.pop*r.lognormal(1, 0.8))
+		g.popW = append(g.popW, a.pop*r.lognormal(1, 0.8)*g.grow(s.ms, popularTau))
 	}
+	g.articles = append(g.articles, sites...)
 	g.sortPopular()
 	slices.SortStableFunc(g.articles, func(a, b article) int { return cmp.Compare(a.ms, b.ms) })
 }
@@ -458,7 +479,8 @@ func (g *gen) organicActivity() {
 			target = g.pickPopular(r, p.ms, a)
 		} else {
 			lo, hi := window(len(g.organic), func(i int) int64 { return g.events[g.organic[i]].ms }, p.ms-6*3600_000, p.ms-2000)
-			if lo < hi {
+			// People mostly follow people who write in their language.
+			for try := 0; lo < hi && try < 3 && (target < 0 || g.events[target].lang != a.lang); try++ {
 				target = g.organic[lo+r.intn(hi-lo)]
 			}
 		}

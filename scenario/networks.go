@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -29,9 +30,10 @@ func (g *gen) makeNetwork(k int) {
 	slices.Sort(bursts)
 
 	// Who acts in which burst. Each member has their own diligence around
-	// the network's participation, and everyone acts at least three
-	// times (or in every burst, if there are fewer): a member who never
-	// coordinated would not be a member.
+	// the network's participation, and everyone acts at least five times
+	// (or in every burst, if there are fewer): a member who never
+	// coordinated would not be a member, and one who did it three times
+	// would hang on a single edge of weight 3.
 	part := make([][]bool, len(bursts))
 	rate := make([]float64, len(members))
 	speed := make([]float64, len(members))
@@ -52,7 +54,7 @@ func (g *gen) makeNetwork(k int) {
 				count++
 			}
 		}
-		for count < min(3, len(bursts)) {
+		for count < min(5, len(bursts)) {
 			if b := r.intn(len(bursts)); !part[b][m] {
 				part[b][m] = true
 				count++
@@ -112,7 +114,7 @@ func (g *gen) makeNetwork(k int) {
 		for b, t := range bursts {
 			seed := leaderPost(t, n.Hashtag)
 			g.popular = append(g.popular, seed) // real users pick some of it up
-			g.popW = append(g.popW, g.accts[g.events[seed].author].pop)
+			g.popW = append(g.popW, g.accts[g.events[seed].author].pop*g.grow(t, popularTau))
 			for m, a := range members {
 				if !part[b][m] {
 					continue
@@ -177,7 +179,7 @@ func (g *gen) makeNetwork(k int) {
 			}
 		}
 	}
-	slices.SortStableFunc(g.fringe, func(a, b article) int { return int(a.ms - b.ms) })
+	slices.SortStableFunc(g.fringe, func(a, b article) int { return cmp.Compare(a.ms, b.ms) })
 }
 
 // friendlyPopular returns the first popular post in [from, to) by a

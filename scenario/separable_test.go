@@ -100,12 +100,13 @@ func components(pairs map[[2]string]int, minWeight, minSize int) [][]string {
 	return out
 }
 
+// collect generates cfg into memory, validating every post.
 func collect(t testing.TB, cfg Config) ([]*post.Post, Truth) {
 	t.Helper()
 	var posts []*post.Post
 	truth, err := Generate(cfg, func(p *post.Post) error {
 		posts = append(posts, p)
-		return nil
+		return p.Validate()
 	})
 	if err != nil {
 		t.Fatal(err)

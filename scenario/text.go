@@ -45,11 +45,11 @@ func candidateIndex(id string) int {
 type gate uint8
 
 const (
-	gateAny     gate = iota
-	gateDebate       // the debate evening and the next day
-	gateLeaks        // after the #MacronLeaks dump
-	gateCampaign     // before the official end of the campaign
-	gateReserve      // after it: no more campaigning, polls or candidate posts
+	gateAny      gate = iota
+	gateDebate        // the debate evening and the next day
+	gateLeaks         // after the #MacronLeaks dump
+	gateCampaign      // before the official end of the campaign
+	gateReserve       // after it: no more campaigning, polls or candidate posts
 )
 
 func gateOpen(g gate, ms int64) bool {
@@ -93,21 +93,21 @@ func choose(r *rng, tpls []string, ms int64) string {
 }
 
 var slots = map[string][]string{
-	"M":     {"Macron", "Macron", "Emmanuel Macron", "@EmmanuelMacron"},
-	"LP":    {"Marine Le Pen", "Le Pen", "Marine", "@MLP_officiel"},
-	"JLM":   {"Mélenchon", "Jean-Luc Mélenchon", "@JLMelenchon"},
-	"F":     {"Fillon", "François Fillon"},
-	"H":     {"Hamon", "Benoît Hamon"},
-	"Men":   {"Macron", "Emmanuel Macron"},
-	"LPen":  {"Le Pen", "Marine Le Pen"},
-	"topic": {"l'emploi", "le chômage", "l'euro", "l'Europe", "la sécurité", "le terrorisme", "l'immigration", "les retraites", "la loi travail", "le pouvoir d'achat", "l'école", "la santé", "la laïcité", "l'écologie", "la dette", "les impôts", "l'agriculture", "le logement"},
-	"Topic": {"Emploi", "Chômage", "Euro", "Sécurité", "Retraites", "Loi travail", "Pouvoir d'achat", "École", "Santé", "Impôts", "Agriculture", "Logement"},
-	"topicLP": {"l'immigration", "la sécurité", "le terrorisme", "l'euro", "la souveraineté", "les frontières", "la mondialisation", "le patriotisme économique"},
-	"topicEN": {"the euro", "immigration", "security", "jobs", "the EU", "terrorism", "pensions"},
-	"city":    {"Paris", "Lyon", "Marseille", "Lille", "Toulouse", "Bordeaux", "Nantes", "Strasbourg", "Nice", "Rennes", "Montpellier", "Arras", "Albi", "Rodez", "Reims", "Dijon", "Amiens", "Perpignan"},
-	"feel":    {"honteux", "lamentable", "inquiétant", "navrant", "consternant", "affligeant", "édifiant"},
-	"day":     {"dimanche", "le 7 mai", "au second tour"},
-	"reasonM": {"l'Europe", "rassembler", "l'avenir de nos enfants", "faire barrage à l'extrême droite", "le renouveau", "l'emploi", "une France ouverte"},
+	"M":        {"Macron", "Macron", "Emmanuel Macron", "@EmmanuelMacron"},
+	"LP":       {"Marine Le Pen", "Le Pen", "Marine", "@MLP_officiel"},
+	"JLM":      {"Mélenchon", "Jean-Luc Mélenchon", "@JLMelenchon"},
+	"F":        {"Fillon", "François Fillon"},
+	"H":        {"Hamon", "Benoît Hamon"},
+	"Men":      {"Macron", "Emmanuel Macron"},
+	"LPen":     {"Le Pen", "Marine Le Pen"},
+	"topic":    {"l'emploi", "le chômage", "l'euro", "l'Europe", "la sécurité", "le terrorisme", "l'immigration", "les retraites", "la loi travail", "le pouvoir d'achat", "l'école", "la santé", "la laïcité", "l'écologie", "la dette", "les impôts", "l'agriculture", "le logement"},
+	"Topic":    {"Emploi", "Chômage", "Euro", "Sécurité", "Retraites", "Loi travail", "Pouvoir d'achat", "École", "Santé", "Impôts", "Agriculture", "Logement"},
+	"topicLP":  {"l'immigration", "la sécurité", "le terrorisme", "l'euro", "la souveraineté", "les frontières", "la mondialisation", "le patriotisme économique"},
+	"topicEN":  {"the euro", "immigration", "security", "jobs", "the EU", "terrorism", "pensions"},
+	"city":     {"Paris", "Lyon", "Marseille", "Lille", "Toulouse", "Bordeaux", "Nantes", "Strasbourg", "Nice", "Rennes", "Montpellier", "Arras", "Albi", "Rodez", "Reims", "Dijon", "Amiens", "Perpignan"},
+	"feel":     {"honteux", "lamentable", "inquiétant", "navrant", "consternant", "affligeant", "édifiant"},
+	"day":      {"dimanche", "le 7 mai", "au second tour"},
+	"reasonM":  {"l'Europe", "rassembler", "l'avenir de nos enfants", "faire barrage à l'extrême droite", "le renouveau", "l'emploi", "une France ouverte"},
 	"reasonLP": {"la France", "nos frontières", "notre souveraineté", "la sécurité des Français", "le peuple", "nos emplois"},
 	"emoji":    {"🇫🇷", "👏", "💪", "😡", "🤔", "🙄", "👉", "🔥"},
 }
@@ -214,7 +214,7 @@ var organicFR = [noLeaning + 1][]string{
 		"L'abstention risque d'être record {day}.",
 		"Toujours indécis pour {day}. Blanc, {M} ou abstention ?",
 		"camp|Sondage : {M} à {n} %, Le Pen à {rest} % au second tour.",
-		"camp|Dernier jour de campagne et personne ne parle de {topic}.",
+		"camp|À quelques jours du vote, personne ne parle de {topic}.",
 		"reserve|Période de réserve : plus de sondages ni de propagande jusqu'à dimanche 20h.",
 		"N'oubliez pas votre pièce d'identité {day} pour voter.",
 		"Ma famille est complètement divisée sur le second tour.",

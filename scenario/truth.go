@@ -30,8 +30,9 @@ type TruthNetwork struct {
 	// only post, so a co-action detector cannot see them; Score counts
 	// them neither for nor against a detector.
 	Leaders []string `json:"leaders,omitempty"`
-	// Posts counts the network's coordinated posts; Start and End are the
-	// times of the first and last.
+	// Posts counts the network's coordinated posts (its leaders' seed
+	// posts included, its members' camouflage excluded); Start and End
+	// are the times of the first and last.
 	Posts int       `json:"posts"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
