@@ -157,6 +157,7 @@ func (e *Engine) buildCluster(edges []*edge, now time.Time) post.Cluster {
 		Edges:    make([]post.Edge, len(edges)),
 		Signals:  map[post.Kind]int{},
 	}
+	c.EdgeCount = len(c.Edges)
 	// The ID comes from the edge that reached MinWeight first (see
 	// edge.since): new members and edges reach it later, so a growing
 	// cluster keeps its ID, and it does not depend on when Detect runs.

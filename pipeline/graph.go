@@ -110,9 +110,9 @@ func (s *Graph) Run(ctx context.Context) error {
 
 	emit := func(ctx context.Context) error {
 		clusters := s.Engine.Detect()
-		st.Dirty = false
 		s.Stats.LastDetectNS.Store(int64(s.Engine.Stats().LastDetect))
 		if len(clusters) == 0 {
+			st.Dirty = false
 			return nil
 		}
 		if st.Emitted == nil {
@@ -143,6 +143,9 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err := s.Producer.Produce(ctx, msgs...); err != nil {
 			return err
 		}
+		// Only now is the detection done: if the produce failed, Dirty
+		// stays set and the next detection (after a restart, too) emits.
+		st.Dirty = false
 		for id, h := range hashes {
 			st.Emitted[id] = h
 		}
@@ -202,11 +205,11 @@ func (s *Graph) Run(ctx context.Context) error {
 		if errors.Is(err, context.DeadlineExceeded) {
 			if st.Dirty {
 				if err := emit(ctx); err != nil {
-					return err
+					return stopOr(ctx, err, final)
 				}
 			}
 			if err := checkpoint(ctx); err != nil {
-				return err
+				return stopOr(ctx, err, final)
 			}
 			continue
 		}
@@ -227,7 +230,7 @@ func (s *Graph) Run(ctx context.Context) error {
 			if !p.Time.Before(st.NextDetect) {
 				if st.Dirty {
 					if err := emit(ctx); err != nil {
-						return err
+						return stopOr(ctx, err, final)
 					}
 				}
 				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
@@ -240,7 +243,7 @@ func (s *Graph) Run(ctx context.Context) error {
 		}
 		if time.Since(lastCheckpoint) >= s.CheckpointEvery {
 			if err := checkpoint(ctx); err != nil {
-				return err
+				return stopOr(ctx, err, final)
 			}
 		}
 	}
@@ -296,4 +299,13 @@ func contentHash(c *post.Cluster) (uint64, error) {
 	h := fnv.New64a()
 	h.Write(b)
 	return h.Sum64(), nil
+}
+
+// stopOr tells a failure from a stop: when ctx ended, err is only the
+// interrupted write, and the stage makes its final checkpoint instead.
+func stopOr(ctx context.Context, err error, final func() error) error {
+	if ctx.Err() != nil {
+		return final()
+	}
+	return err
 }

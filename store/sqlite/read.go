@@ -52,8 +52,7 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 	if err != nil {
 		return nil, 0, fmt.Errorf("sqlite: search posts: %w", err)
 	}
-	var where []string
-	var args []any
+	var match string
 	if strings.TrimSpace(q.Text) != "" {
 		terms := store.ParseText(q.Text)
 		if len(terms) == 0 {
@@ -61,8 +60,17 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 			// answer the same at a cost.
 			return []post.Post{}, 0, ctx.Err()
 		}
+		match = ftsQuery(terms)
+	}
+	var where []string
+	var args []any
+	if match != "" {
 		where = append(where, "id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ?)")
-		args = append(args, ftsQuery(terms))
+		args = append(args, match)
+	}
+	if q.Hashtag != "" {
+		where = append(where, "id IN (SELECT post FROM post_hashtags WHERE tag = ?)")
+		args = append(args, q.Hashtag)
 	}
 	if q.Author != "" {
 		where = append(where, "author = ?")
@@ -71,10 +79,6 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 	if q.Platform != "" {
 		where = append(where, "platform = ?")
 		args = append(args, string(q.Platform))
-	}
-	if q.Hashtag != "" {
-		where = append(where, "id IN (SELECT post FROM post_hashtags WHERE tag = ?)")
-		args = append(args, q.Hashtag)
 	}
 	if !q.From.IsZero() {
 		where = append(where, "time >= ?")
@@ -92,7 +96,50 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 	posts := []post.Post{}
 	var total int
 	err = s.read(ctx, "search posts", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM posts"+cond, args...).Scan(&total); err != nil {
+		// Count each set filter's matches: one alone is the total, and
+		// their sizes choose the plan.
+		candidates := -1 // size of the smallest set filter, -1 if none
+		for _, f := range []struct {
+			on       bool
+			sql, arg string
+		}{
+			{match != "", "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", match},
+			{q.Hashtag != "", "SELECT count(*) FROM post_hashtags WHERE tag = ?", q.Hashtag},
+		} {
+			if !f.on {
+				continue
+			}
+			var n int
+			if err := tx.QueryRowContext(ctx, f.sql, f.arg).Scan(&n); err != nil {
+				return fmt.Errorf("count candidates: %w", err)
+			}
+			if candidates < 0 || n < candidates {
+				candidates = n
+			}
+		}
+		if candidates == 0 {
+			return nil
+		}
+		// SQLite cannot know how many posts a MATCH or hashtag selects,
+		// and by default fetches and sorts them all to return the newest
+		// page: right for a rare word, slow for a common one. When the
+		// candidates are a large share of the posts, walking the time
+		// index newest first and testing each post is cheaper, and stops
+		// once the page is full. (An author filter has its own index,
+		// ordered by time, which the planner already uses.)
+		from := "posts"
+		if candidates > 0 && q.Author == "" {
+			var posts int
+			if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM posts").Scan(&posts); err != nil {
+				return fmt.Errorf("count posts: %w", err)
+			}
+			if candidates*4 >= posts {
+				from = "posts INDEXED BY posts_by_time"
+			}
+		}
+		if len(where) == 1 && candidates > 0 {
+			total = candidates // the one filter is a set filter
+		} else if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+from+cond, args...).Scan(&total); err != nil {
 			return fmt.Errorf("count: %w", err)
 		}
 		if total <= q.Offset {
@@ -100,7 +147,7 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 		}
 		page := append(args[:len(args):len(args)], q.Limit, q.Offset)
 		var err error
-		posts, err = queryPosts(ctx, tx, "SELECT body FROM posts"+cond+" ORDER BY time DESC, key LIMIT ? OFFSET ?", page...)
+		posts, err = queryPosts(ctx, tx, "SELECT body FROM "+from+cond+" ORDER BY time DESC, key LIMIT ? OFFSET ?", page...)
 		return err
 	})
 	if err != nil {
