@@ -97,8 +97,8 @@ var errUsage = errors.New("usage")
 // commonFlags are shared by the commands that run stages.
 type commonFlags struct {
 	configPath, kafka, es, source, httpAddr, dataDir, logLevel string
-	speed                                                     float64
-	quiet                                                     bool
+	speed                                                      float64
+	quiet                                                      bool
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {

@@ -75,7 +75,6 @@ func benchEngine(b *testing.B, nodes, edges int) *Engine {
 		for o := range e.cfg.MinWeight + r.IntN(5) {
 			key := "twitter:o" + strconv.Itoa(r.IntN(1_000_000))
 			ed.objs = append(ed.objs, obj{h: objectHash(0, key) + uint64(o), t: ti, key: key})
-			ed.signals[0]++
 		}
 		ed.ev = []evid{{kind: 0, key: ed.objs[0].key, postA: "twitter:p" + strconv.Itoa(added), postB: "twitter:q" + strconv.Itoa(added), tA: ti, tB: ti + 1e9}}
 		e.edges[k], e.strong[k] = ed, ed

@@ -24,9 +24,17 @@ const (
 // of its members) or expired. Detected is the latest event time seen, so
 // the output is a function of the posts added, not of the wall clock.
 //
-// Each community is split into its connected components first: Louvain's
-// local moves can leave a community disconnected, and accounts with no
-// path between them are not one network.
+// Communities are Louvain's (Config.Level), with pieces of one group
+// rejoined (Config.Rejoin), then split into connected components: local
+// moves can leave a community disconnected, and accounts with no path
+// between them are not one network. A cluster's ID is StableID("c-", A, B)
+// of its edge that reached MinWeight first (ties: lowest A, B), not of its
+// edge with the earliest First: a pair that co-acted once long ago and
+// reaches MinWeight after the cluster was reported would otherwise rename
+// a growing cluster.
+//
+// Detect changes nothing but the registry of emitted clusters, so calling
+// it more or less often never changes the active clusters found.
 func (e *Engine) Detect() []post.Cluster {
 	start := time.Now()
 	live := make([]*edge, 0, len(e.strong))

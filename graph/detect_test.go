@@ -322,3 +322,42 @@ func TestIDStableWhenOldEdgeStrengthens(t *testing.T) {
 		}
 	}
 }
+
+func TestClusterObjects(t *testing.T) {
+	e := mustNew(t, Config{})
+	n := 0
+	for i := range 3 {
+		for _, p := range burst(&n, []string{"a", "b", "c"}, fmt.Sprint("x", i), float64(i*100)) {
+			e.Add(p)
+		}
+	}
+	for _, p := range burst(&n, []string{"a", "b"}, "y", 400) {
+		e.Add(p)
+	}
+	cs := e.Detect()
+	if len(cs) != 1 {
+		t.Fatalf("got %d clusters", len(cs))
+	}
+	c := cs[0]
+	wantTop := []post.KeyCount{
+		{Kind: post.KindRepost, Key: "twitter:x0", Count: 3},
+		{Kind: post.KindRepost, Key: "twitter:x1", Count: 3},
+		{Kind: post.KindRepost, Key: "twitter:x2", Count: 3},
+		{Kind: post.KindRepost, Key: "twitter:y", Count: 2},
+	}
+	if !reflect.DeepEqual(c.TopObjects, wantTop) {
+		t.Errorf("top objects %v, want %v", c.TopObjects, wantTop)
+	}
+	if !reflect.DeepEqual(c.Signals, map[post.Kind]int{post.KindRepost: 4}) {
+		t.Errorf("signals %v, want repost:4", c.Signals)
+	}
+	if c.EdgeCount != 3 || len(c.Edges) != 3 || c.Edges[0].Weight != 4 {
+		t.Errorf("edge count %d, edges %d, a-b weight %d", c.EdgeCount, len(c.Edges), c.Edges[0].Weight)
+	}
+	if want := post.StableID("c-", "twitter:a", "twitter:b"); c.ID != want {
+		t.Errorf("ID %s, want %s (a-b, the lowest of three edges reaching MinWeight together)", c.ID, want)
+	}
+	if len(c.Posts) != 11 || c.Posts[0] != "twitter:b1" {
+		t.Errorf("posts %v: want the 11 posts, earliest first", c.Posts)
+	}
+}

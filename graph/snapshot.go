@@ -236,7 +236,6 @@ func (e *Engine) Restore(r io.Reader) error {
 				return fmt.Errorf("graph: snapshot edge %q-%q: unknown kind %d", se.A, se.B, k)
 			}
 			ed.objs[i] = obj{h: o.H, t: o.T, key: intern(o.Key)}
-			ed.signals[k]++
 		}
 		if len(se.Evidence) > 0 {
 			ed.ev = make([]evid, len(se.Evidence))

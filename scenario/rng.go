@@ -52,9 +52,6 @@ func (r *rng) norm() float64 {
 	return math.Sqrt(-2*math.Log(u1)) * math.Cos(2*math.Pi*u2)
 }
 
-// exp returns an exponential deviate of mean 1.
-func (r *rng) exp() float64 { return -math.Log(1 - r.float()) }
-
 // lognormal returns a deviate whose median is median and whose log has
 // standard deviation sigma: the shape of most activity and popularity
 // measures on social media (a few accounts do most of the posting).
@@ -83,14 +80,6 @@ func (r *rng) poisson(mean float64) int {
 
 // pick returns a uniform element of xs, which must not be empty.
 func pick[T any](r *rng, xs []T) T { return xs[r.intn(len(xs))] }
-
-// shuffle permutes xs in place (Fisher-Yates).
-func shuffle[T any](r *rng, xs []T) {
-	for i := len(xs) - 1; i > 0; i-- {
-		j := r.intn(i + 1)
-		xs[i], xs[j] = xs[j], xs[i]
-	}
-}
 
 // weighted returns an index drawn with probability proportional to the
 // increments of cum, a cumulative weight array whose last element is the

@@ -52,7 +52,9 @@ func (s *Server) Handler() http.Handler {
 		}).ParseFS(templateFS, "templates/*.html"))
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /api/clusters", s.listClusters)
 	mux.HandleFunc("GET /api/clusters/{id}", s.getCluster)

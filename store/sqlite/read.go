@@ -62,6 +62,84 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 		}
 		match = ftsQuery(terms)
 	}
+	posts := []post.Post{}
+	var total int
+	err = s.read(ctx, "search posts", func(tx *sql.Tx) error {
+		// Count the posts each set filter (text, hashtag) selects: a set
+		// filter alone gives the total, and the sizes choose the plan.
+		nText, nTag := -1, -1
+		if match != "" {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", match).Scan(&nText); err != nil {
+				return fmt.Errorf("count text matches: %w", err)
+			}
+		}
+		if q.Hashtag != "" {
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM post_hashtags WHERE tag = ?", q.Hashtag).Scan(&nTag); err != nil {
+				return fmt.Errorf("count hashtag matches: %w", err)
+			}
+		}
+		candidates := -1 // the smallest set, -1 when there is none
+		for _, n := range []int{nText, nTag} {
+			if n >= 0 && (candidates < 0 || n < candidates) {
+				candidates = n
+			}
+		}
+		if candidates == 0 {
+			return nil
+		}
+
+		// SQLite cannot know how many posts a MATCH or hashtag selects,
+		// and by default fetches every candidate by rowid (and sorts
+		// them, for a page): right for a rare word, slow for a common
+		// one. Walking the time index (newest first, stopping once the
+		// page is full) and testing each post costs about a fifteenth as
+		// much per post visited, so it is used when the candidates are
+		// many: for a count when they are a quarter of the posts or more;
+		// for a page when the walk, about (offset+limit)*posts/candidates
+		// long, is shorter than 15 times the candidates. An author
+		// filter has its own time-ordered index, which the planner
+		// already prefers.
+		countByTime, pageByTime := false, false
+		if candidates > 0 && q.Author == "" {
+			var n int64
+			if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM posts").Scan(&n); err != nil {
+				return fmt.Errorf("count posts: %w", err)
+			}
+			m := int64(candidates)
+			countByTime = m*4 >= n
+			pageByTime = 15*m*m >= int64(q.Offset+q.Limit)*n
+		}
+		if nText < 0 && nTag < 0 || nText >= 0 && nTag >= 0 || q.Author != "" || q.Platform != "" || !q.From.IsZero() || !q.To.IsZero() {
+			from, args := postFilter(q, match, countByTime, nTag == candidates)
+			if err := tx.QueryRowContext(ctx, "SELECT count(*)"+from, args...).Scan(&total); err != nil {
+				return fmt.Errorf("count: %w", err)
+			}
+		} else {
+			total = candidates // one set filter, nothing else
+		}
+		if total <= q.Offset {
+			return nil
+		}
+		from, args := postFilter(q, match, pageByTime, nTag == candidates)
+		var err error
+		posts, err = queryPosts(ctx, tx, "SELECT body"+from+" ORDER BY time DESC, key LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return posts, total, nil
+}
+
+// postFilter gives the FROM and WHERE clauses of a search and their
+// arguments. byTime forces the walk of the time index. tagDrives says the
+// hashtag selects the fewest posts: it is then a list of rowids to fetch,
+// and otherwise a test of each post, which saves listing a common hashtag.
+func postFilter(q store.PostQuery, match string, byTime, tagDrives bool) (string, []any) {
+	from := " FROM posts"
+	if byTime {
+		from += " INDEXED BY posts_by_time"
+	}
 	var where []string
 	var args []any
 	if match != "" {
@@ -69,7 +147,11 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 		args = append(args, match)
 	}
 	if q.Hashtag != "" {
-		where = append(where, "id IN (SELECT post FROM post_hashtags WHERE tag = ?)")
+		if tagDrives && !byTime {
+			where = append(where, "id IN (SELECT post FROM post_hashtags WHERE tag = ?)")
+		} else {
+			where = append(where, "EXISTS (SELECT 1 FROM post_hashtags WHERE tag = ? AND post = posts.id)")
+		}
 		args = append(args, q.Hashtag)
 	}
 	if q.Author != "" {
@@ -88,72 +170,10 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 		where = append(where, "time < ?")
 		args = append(args, nanos(q.To))
 	}
-	cond := ""
 	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+		from += " WHERE " + strings.Join(where, " AND ")
 	}
-
-	posts := []post.Post{}
-	var total int
-	err = s.read(ctx, "search posts", func(tx *sql.Tx) error {
-		// Count each set filter's matches: one alone is the total, and
-		// their sizes choose the plan.
-		candidates := -1 // size of the smallest set filter, -1 if none
-		for _, f := range []struct {
-			on       bool
-			sql, arg string
-		}{
-			{match != "", "SELECT count(*) FROM posts_fts WHERE posts_fts MATCH ?", match},
-			{q.Hashtag != "", "SELECT count(*) FROM post_hashtags WHERE tag = ?", q.Hashtag},
-		} {
-			if !f.on {
-				continue
-			}
-			var n int
-			if err := tx.QueryRowContext(ctx, f.sql, f.arg).Scan(&n); err != nil {
-				return fmt.Errorf("count candidates: %w", err)
-			}
-			if candidates < 0 || n < candidates {
-				candidates = n
-			}
-		}
-		if candidates == 0 {
-			return nil
-		}
-		// SQLite cannot know how many posts a MATCH or hashtag selects,
-		// and by default fetches and sorts them all to return the newest
-		// page: right for a rare word, slow for a common one. When the
-		// candidates are a large share of the posts, walking the time
-		// index newest first and testing each post is cheaper, and stops
-		// once the page is full. (An author filter has its own index,
-		// ordered by time, which the planner already uses.)
-		from := "posts"
-		if candidates > 0 && q.Author == "" {
-			var posts int
-			if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM posts").Scan(&posts); err != nil {
-				return fmt.Errorf("count posts: %w", err)
-			}
-			if candidates*4 >= posts {
-				from = "posts INDEXED BY posts_by_time"
-			}
-		}
-		if len(where) == 1 && candidates > 0 {
-			total = candidates // the one filter is a set filter
-		} else if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM "+from+cond, args...).Scan(&total); err != nil {
-			return fmt.Errorf("count: %w", err)
-		}
-		if total <= q.Offset {
-			return nil
-		}
-		page := append(args[:len(args):len(args)], q.Limit, q.Offset)
-		var err error
-		posts, err = queryPosts(ctx, tx, "SELECT body FROM "+from+cond+" ORDER BY time DESC, key LIMIT ? OFFSET ?", page...)
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	return posts, total, nil
+	return from, args
 }
 
 // queryPosts decodes the post bodies a query returns.
