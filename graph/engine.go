@@ -109,8 +109,9 @@ func (ed *edge) since(w int) int64 {
 //
 // Memory stays bounded on an unbounded stream by four rules, each applied
 // lazily when the state is touched (so results never depend on when
-// cleanup runs) and enforced by a sweep every Window+Lateness of stream
-// time or more, which only frees memory:
+// cleanup runs) and enforced by a sweep, which only frees memory, every
+// max(Window+Lateness, WeakRetention/4) of stream time (amortised, a few
+// edge checks per post):
 //
 //   - a key's buffer keeps at most KeyCap actions, none older than
 //     Window+Lateness before the latest event time;

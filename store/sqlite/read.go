@@ -109,18 +109,21 @@ func (s *Store) SearchPosts(ctx context.Context, q store.PostQuery) ([]post.Post
 			countByTime = m*4 >= n
 			pageByTime = 15*m*m >= int64(q.Offset+q.Limit)*n
 		}
-		if nText < 0 && nTag < 0 || nText >= 0 && nTag >= 0 || q.Author != "" || q.Platform != "" || !q.From.IsZero() || !q.To.IsZero() {
-			from, args := postFilter(q, match, countByTime, nTag == candidates)
+		// With an author, its index drives and a hashtag is best tested.
+		tagDrives := nTag == candidates && q.Author == ""
+		oneSetFilter := (nText >= 0) != (nTag >= 0) && q.Author == "" && q.Platform == "" && q.From.IsZero() && q.To.IsZero()
+		if oneSetFilter {
+			total = candidates
+		} else {
+			from, args := postFilter(q, match, countByTime, tagDrives)
 			if err := tx.QueryRowContext(ctx, "SELECT count(*)"+from, args...).Scan(&total); err != nil {
 				return fmt.Errorf("count: %w", err)
 			}
-		} else {
-			total = candidates // one set filter, nothing else
 		}
 		if total <= q.Offset {
 			return nil
 		}
-		from, args := postFilter(q, match, pageByTime, nTag == candidates)
+		from, args := postFilter(q, match, pageByTime, tagDrives)
 		var err error
 		posts, err = queryPosts(ctx, tx, "SELECT body"+from+" ORDER BY time DESC, key LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset)...)
 		return err

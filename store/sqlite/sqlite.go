@@ -37,6 +37,7 @@ import (
 	"math"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -50,6 +51,9 @@ type Store struct {
 	w   *sql.DB // one connection: SQLite has one writer at a time
 	r   *sql.DB // query-only connections
 	log *slog.Logger
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -136,6 +140,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
 
+	// Let SQLite gather the statistics its planner lacks, as its
+	// documentation advises for long-lived connections; it costs little
+	// and only analyzes what needs it.
+	if _, err := w.ExecContext(ctx, "PRAGMA optimize=0x10002"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %q: optimize: %w", path, err)
+	}
+
 	r, err := sql.Open("sqlite", path+"?"+common+"&_query_only=1")
 	if err != nil {
 		w.Close()
@@ -151,9 +163,21 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return &Store{w: w, r: r, log: log}, nil
 }
 
-// Close closes both connection pools. The last connection to close
-// checkpoints the WAL into the main file.
+// Close closes both connection pools. It first refreshes the planner's
+// statistics (PRAGMA optimize, as SQLite advises before closing); the last
+// connection to close checkpoints the WAL into the main file.
+// Closing twice is harmless and returns the first result.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := s.w.ExecContext(ctx, "PRAGMA optimize"); err != nil {
+		s.log.Warn("sqlite: optimize before close", "err", err)
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

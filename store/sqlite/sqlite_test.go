@@ -414,6 +414,72 @@ func TestTextFolding(t *testing.T) {
 	}
 }
 
+// TestSearchPlansAgree checks that the plan SearchPosts picks does not
+// change its answer: every plan postFilter can build must give the same
+// page and total, on a corpus where the text and hashtag filters range
+// from rare to common.
+func TestSearchPlansAgree(t *testing.T) {
+	s := openTemp(t)
+	ctx := t.Context()
+	if err := s.PutPosts(ctx, genPosts(0, 1000)); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+	var queries []store.PostQuery
+	for _, text := range []string{"", "macron", "n123", "fraude bahamas", "élect*", `"second tour"`, "absent"} {
+		for _, tag := range []string{"", "macronleaks", "tag07"} {
+			for _, window := range [][2]time.Time{{}, {base.Add(5 * time.Minute), base.Add(10 * time.Minute)}} {
+				for _, page := range [][2]int{{7, 10}, {100, 300}} {
+					queries = append(queries, store.PostQuery{Text: text, Hashtag: tag, From: window[0], To: window[1], Limit: page[0], Offset: page[1]})
+				}
+			}
+		}
+	}
+	queries = append(queries,
+		store.PostQuery{Text: "macron", Author: "twitter:user007"},
+		store.PostQuery{Hashtag: "macronleaks", Platform: post.PlatformTwitter, Limit: 3},
+		store.PostQuery{Hashtag: "tag07", Author: "twitter:user007"},
+	)
+	for _, q := range queries {
+		ps, total, err := s.SearchPosts(ctx, q)
+		if err != nil {
+			t.Fatalf("SearchPosts(%+v): %v", q, err)
+		}
+		got := make([]string, len(ps))
+		for i := range ps {
+			got[i] = ps[i].Key()
+		}
+		nq, _ := q.Normalized()
+		match := ""
+		if terms := store.ParseText(q.Text); len(terms) > 0 {
+			match = ftsQuery(terms)
+		}
+		for _, byTime := range []bool{false, true} {
+			for _, tagDrives := range []bool{false, true} {
+				from, args := postFilter(nq, match, byTime, tagDrives)
+				var want int
+				if err := s.r.QueryRowContext(ctx, "SELECT count(*)"+from, args...).Scan(&want); err != nil {
+					t.Fatal(err)
+				}
+				rows, err := s.r.QueryContext(ctx, "SELECT key"+from+" ORDER BY time DESC, key LIMIT ? OFFSET ?", append(args, nq.Limit, nq.Offset)...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				keys := []string{}
+				for rows.Next() {
+					var k string
+					rows.Scan(&k)
+					keys = append(keys, k)
+				}
+				rows.Close()
+				if total != want || !slices.Equal(got, keys) {
+					t.Errorf("SearchPosts(%+v) = %d posts of %d; plan byTime=%v tagDrives=%v gives %d of %d", q, len(got), total, byTime, tagDrives, len(keys), want)
+				}
+			}
+		}
+	}
+}
+
 func TestFTSQuery(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"macron vote", `"macron" "vote"`},
