@@ -254,6 +254,7 @@ func GraphConfig(cfg config.Config) graph.Config {
 		MinWeight:      cfg.Graph.MinWeight,
 		MinClusterSize: cfg.Graph.MinClusterSize,
 		Retention:      cfg.Graph.Retention.D(),
+		WeakRetention:  cfg.Graph.WeakRetention.D(),
 		Lateness:       cfg.Graph.Lateness.D(),
 		Signals:        kinds,
 	}

@@ -115,8 +115,13 @@ type Graph struct {
 	MinWeight int `yaml:"min_weight"`
 	// MinClusterSize: smaller communities are not reported. Default 3.
 	MinClusterSize int `yaml:"min_cluster_size"`
-	// Retention of edges in stream time. Default 72h.
+	// Retention of edges in stream time after their last co-action.
+	// Default 72h.
 	Retention Duration `yaml:"retention"`
+	// WeakRetention of edges below min_weight, which are nearly all chance
+	// and nearly all of memory. Default 6h: slow campaigns spread over
+	// days still reach min_weight; shorten it when memory is tight.
+	WeakRetention Duration `yaml:"weak_retention"`
 	// Lateness: how late an action may arrive and still pair. Default 5m.
 	Lateness Duration `yaml:"lateness"`
 	// Signals to pair on. Default [repost, link].
@@ -198,6 +203,7 @@ func (c *Config) fill() {
 	defInt(&c.Graph.MinWeight, 3)
 	defInt(&c.Graph.MinClusterSize, 3)
 	defDur(&c.Graph.Retention, 72*time.Hour)
+	defDur(&c.Graph.WeakRetention, 6*time.Hour)
 	defDur(&c.Graph.Lateness, 5*time.Minute)
 	if len(c.Graph.Signals) == 0 {
 		c.Graph.Signals = []string{"repost", "link"}
@@ -287,6 +293,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Graph.Retention < c.Graph.Window {
 		bad("graph.retention", "must be at least graph.window")
+	}
+	if c.Graph.WeakRetention <= 0 || c.Graph.WeakRetention > c.Graph.Retention {
+		bad("graph.weak_retention", "must be positive and at most graph.retention")
 	}
 	if c.Graph.Lateness < 0 {
 		bad("graph.lateness", "must not be negative")

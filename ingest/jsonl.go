@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/vigie-osint/vigie/post"
 )
@@ -106,6 +107,15 @@ func (j *JSONL) Next() (post.Post, error) {
 	}
 }
 
+// MaxFutureSkew is how far past the wall clock a post's time may be. The
+// graph builder's stream time follows the latest post time, so one post
+// dated years ahead (a broken clock, or an attacker) would make every later
+// post look late and age every edge out; such posts are rejected here.
+const MaxFutureSkew = time.Hour
+
+// now is the wall clock, replaceable in tests.
+var now = time.Now
+
 // DecodeLine decodes and normalises one JSON post. record names it in
 // errors.
 func DecodeLine(record string, line []byte) (post.Post, error) {
@@ -116,6 +126,10 @@ func DecodeLine(record string, line []byte) (post.Post, error) {
 	Normalise(&p)
 	if err := p.Validate(); err != nil {
 		return post.Post{}, err
+	}
+	if limit := now().Add(MaxFutureSkew); p.Time.After(limit) {
+		return post.Post{}, &post.FieldError{Record: record + " (" + p.Key() + ")", Field: "time",
+			Reason: fmt.Sprintf("%s is more than %s in the future", p.Time.Format(time.RFC3339), MaxFutureSkew)}
 	}
 	return p, nil
 }

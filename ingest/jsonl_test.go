@@ -52,6 +52,7 @@ func TestJSONLMixed(t *testing.T) {
 		{5, `field "author": missing`},
 		{6, `field "time": year 1970`},
 		{7, `field "id": cannot hold a JSON number`},
+		{9, `field "time": 2099-01-01T00:00:00Z is more than 1h0m0s in the future`},
 	}
 	if len(bad) != len(want) {
 		t.Fatalf("bad records = %d (%v), want %d", len(bad), bad, len(want))
@@ -96,8 +97,8 @@ func TestJSONLResume(t *testing.T) {
 		t.Errorf("resumed read = %s, want 1,2,6", got)
 	}
 	st, _ := os.Stat("testdata/mixed.jsonl")
-	if end.Offset != st.Size() || end.Line != 8 {
-		t.Errorf("end position = %+v, want offset %d line 8", end, st.Size())
+	if end.Offset != st.Size() || end.Line != 9 {
+		t.Errorf("end position = %+v, want offset %d line 9", end, st.Size())
 	}
 }
 

@@ -103,7 +103,7 @@ func TestIngestDeadLettersAndResumes(t *testing.T) {
 	if got := e.stats.Ingested.Load(); got != 3 {
 		t.Errorf("ingested %d posts, want 3", got)
 	}
-	dead := e.drain(t, e.topics.DeadLetter, 4)
+	dead := e.drain(t, e.topics.DeadLetter, 5)
 	if src := bus.HeaderValue(dead[0], bus.HeaderSource); !strings.HasSuffix(src, "mixed.jsonl:3") {
 		t.Errorf("first dead letter source = %q, want line 3", src)
 	}
@@ -125,8 +125,8 @@ func TestIngestDeadLettersAndResumes(t *testing.T) {
 			t.Errorf("dead-letter file line %q: %v", sc.Text(), err)
 		}
 	}
-	if lines != 4 {
-		t.Errorf("dead-letter file has %d lines, want 4", lines)
+	if lines != 5 {
+		t.Errorf("dead-letter file has %d lines, want 5", lines)
 	}
 	// A second run resumes at the saved end: nothing is sent again.
 	e.stats.Ingested.Store(0)
