@@ -29,6 +29,7 @@ Commands:
   ingest         read the configured source onto the posts topic, then exit
   graph          build the co-action graph and emit clusters (a consumer-group
                  member: start several to scale out on real Kafka)
+  graph export   write stored clusters as GraphML, GEXF or CSV (Gephi, networkx)
   index          write posts, clusters and alerts into the store
   alert          raise alerts on risky clusters
   serve          serve the HTTP API and UI from the store
@@ -56,8 +57,12 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runStages(ctx, cmd, rest, []string{StageIngest}, true, stdout, stderr,
 			"Read the source onto the posts topic and exit at its end. A restart resumes\nwhere the last acknowledged batch ended; bad records go to the dead-letter\ntopic and file.")
 	case "graph":
-		err = runStages(ctx, cmd, rest, []string{StageGraph}, false, stdout, stderr,
-			"Consume posts, pair co-actions in time windows, detect communities and emit\nscored clusters. State is checkpointed to the store before offsets are\ncommitted, so a restarted worker reaches the same clusters.")
+		if len(rest) > 0 && rest[0] == "export" {
+			err = graphExport(ctx, rest[1:], stdout, stderr)
+		} else {
+			err = runStages(ctx, cmd, rest, []string{StageGraph}, false, stdout, stderr,
+				"Consume posts, pair co-actions in time windows, detect communities and emit\nscored clusters. State is checkpointed to the store before offsets are\ncommitted, so a restarted worker reaches the same clusters.")
+		}
 	case "index":
 		err = runStages(ctx, cmd, rest, []string{StageIndex}, false, stdout, stderr,
 			"Write posts, clusters and alerts from their topics into the store, committing\noffsets only after each write is durable.")

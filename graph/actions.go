@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"net/url"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/vigie-osint/vigie/post"
@@ -17,6 +16,7 @@ import (
 var allKinds = []post.Kind{
 	post.KindRepost, post.KindLink, post.KindDomain, post.KindHashtag,
 	post.KindText, post.KindReply, post.KindMention, post.KindMedia,
+	post.KindHashtagSeq,
 }
 
 func kindIndex(k post.Kind) (int, bool) {
@@ -27,10 +27,6 @@ func kindIndex(k post.Kind) (int, bool) {
 	}
 	return 0, false
 }
-
-// minTextTokens is the fewest words a text needs to be a KindText object.
-// Short texts ("thanks!", "so true") are posted alike by strangers all day.
-const minTextTokens = 5
 
 // textSnippet is how many bytes of normalised text a KindText key shows
 // after its hash, so an analyst reading TopObjects sees what was copied.
@@ -54,12 +50,23 @@ type actKey struct {
 //   - hashtag: each hashtag, lower case, without "#".
 //   - reply: "platform:reply_to".
 //   - mention: "platform:" + each mention, lower case, without "@".
-//   - media: each media hash as given.
-//   - text: a hash and snippet of the normalised text (lower case, URLs
-//     and punctuation dropped) when it has at least 5 words; reposts are
-//     skipped, as their text is the original's and KindRepost covers them.
+//   - media: each media hash as given, except that a 64-bit perceptual
+//     hash (16 hex digits) is lower-cased. The engine pairs perceptual
+//     hashes within Config.MediaMaxDistance bits (see imagehash.go), so
+//     its object is then the hash of the first image of the family.
+//   - text: the anchor (a hash of the first MinHash slots) and a snippet
+//     of the normalised text (see normaliseText) when it has at least
+//     DefaultTextMinWords words. The engine pairs near-duplicate texts
+//     (see neardup.go), so this key is the object a text founds when it
+//     matches no recent text; a text that matches one takes its object.
+//   - hashtag_seq: the post's hashtags, normalised as for hashtag, in
+//     order, each prefixed by "#" and joined by spaces ("#a #b"), when
+//     there are at least two; a key over maxSeqKey bytes is cut and ends
+//     with a hash of the whole, so it stays bounded and distinct.
 //
-// Unknown kinds yield nothing.
+// Reposts yield no text or hashtag_seq action: their text and hashtags
+// are the original's, and KindRepost covers them. Unknown kinds yield
+// nothing.
 func Actions(p *post.Post, kinds []post.Kind) []post.Action {
 	keys := appendActionKeys(nil, p, kinds)
 	if len(keys) == 0 {
@@ -126,11 +133,18 @@ func appendActionKeys(dst []actKey, p *post.Post, kinds []post.Kind) []actKey {
 			}
 		case post.KindMedia:
 			for _, h := range p.MediaHashes {
+				if ph, ok := parsePHash(h); ok {
+					h = formatPHash(ph)
+				}
 				add(h)
 			}
 		case post.KindText:
 			if p.RepostOf == "" {
 				add(textKey(p.Text))
+			}
+		case post.KindHashtagSeq:
+			if p.RepostOf == "" {
+				add(hashtagSeqKey(p.Hashtags))
 			}
 		}
 	}
@@ -151,31 +165,50 @@ func domainOf(raw string) string {
 	return strings.TrimPrefix(h, "www.")
 }
 
-// textKey normalises a text so that copies differing in case, spacing,
-// punctuation or appended links share one key. It returns "" for texts
-// too short to be evidence.
+// textKey is the key of a text's own object: copies differing in case,
+// spacing, punctuation, diacritics, links or mentions share it. It returns
+// "" for texts of fewer than DefaultTextMinWords words, too short to be
+// evidence.
 func textKey(s string) string {
-	var words []string
-	for _, f := range strings.Fields(strings.ToLower(s)) {
-		if strings.Contains(f, "://") || strings.HasPrefix(f, "www.") {
-			continue
-		}
-		f = strings.TrimFunc(f, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-		if f != "" {
-			words = append(words, f)
-		}
-	}
-	if len(words) < minTextTokens {
+	ts, _, ok := signText(nil, s, DefaultTextMinWords)
+	if !ok {
 		return ""
 	}
-	norm := strings.Join(words, " ")
-	sum := sha256.Sum256([]byte(norm))
-	snip := norm
-	if len(snip) > textSnippet {
-		snip = snip[:textSnippet]
-		for !utf8.ValidString(snip) {
-			snip = snip[:len(snip)-1]
+	return textObject(ts).key
+}
+
+// maxSeqKey bounds a hashtag_seq key: 256 hashtags of 2 KiB are valid
+// input, and a key is held in buffers and shown to analysts.
+const maxSeqKey = 512
+
+// hashtagSeqKey is the hashtag_seq key of a post's hashtags, or "" for
+// fewer than two.
+func hashtagSeqKey(tags []string) string {
+	var b strings.Builder
+	n := 0
+	for _, h := range tags {
+		h = strings.ToLower(strings.TrimPrefix(h, "#"))
+		if h == "" {
+			continue
 		}
+		if n > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('#')
+		b.WriteString(h)
+		n++
 	}
-	return hex.EncodeToString(sum[:8]) + " " + snip
+	if n < 2 {
+		return ""
+	}
+	key := b.String()
+	if len(key) > maxSeqKey {
+		sum := sha256.Sum256([]byte(key))
+		cut := key[:maxSeqKey-20]
+		for !utf8.ValidString(cut) {
+			cut = cut[:len(cut)-1]
+		}
+		key = cut + " …" + hex.EncodeToString(sum[:8])
+	}
+	return key
 }

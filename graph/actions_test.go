@@ -145,6 +145,7 @@ func TestConfigDefaults(t *testing.T) {
 		Signals: []post.Kind{post.KindRepost, post.KindLink}, MaxEvidence: DefaultMaxEvidence,
 		Rejoin: 0.25,
 	}
+	want.TextThreshold, want.TextMinWords, want.MediaMaxDistance = DefaultTextThreshold, DefaultTextMinWords, DefaultMediaMaxDistance
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}

@@ -20,6 +20,20 @@ const (
 	DefaultWeakRetention  = 6 * time.Hour
 	DefaultLateness       = 5 * time.Minute
 	DefaultMaxEvidence    = 5
+
+	// DefaultTextThreshold is the default Config.TextThreshold.
+	DefaultTextThreshold = 0.7
+	// DefaultTextMinWords is the default Config.TextMinWords.
+	DefaultTextMinWords = 5
+	// DefaultMediaMaxDistance is the default Config.MediaMaxDistance.
+	DefaultMediaMaxDistance = 6
+)
+
+// Config.Algorithm values.
+const (
+	AlgorithmLouvain    = "louvain"
+	AlgorithmLeiden     = "leiden"
+	AlgorithmComponents = "components"
 )
 
 // DefaultSignals are the co-action kinds paired when Config.Signals is
@@ -104,6 +118,90 @@ type Config struct {
 	// density with 20,000 noise edges, it raised recall from 0.84 to 0.99
 	// at purity 0.998; the top Louvain level had purity 0.2.
 	Rejoin float64
+
+	// Algorithm picks how Detect groups the accounts of the edges that
+	// pass MinWeight and the enabled significance filters:
+	//
+	//   - "louvain" (the default): Louvain at Level, pieces rejoined by
+	//     the Constant Potts Model at Rejoin, then split into connected
+	//     parts.
+	//   - "leiden": Leiden (Traag, Waltman and van Eck 2019) on the
+	//     Constant Potts Model at resolution Rejoin, or on modularity when
+	//     Rejoin is negative. Its refinement step guarantees connected
+	//     communities, and CPM has no resolution limit, so small tight
+	//     groups are not absorbed by their neighbours. Deterministic: its
+	//     random choices come from a fixed seed.
+	//   - "components": the connected components, no community detection:
+	//     the plainest grouping to explain ("linked by a chain of edges of
+	//     weight >= MinWeight"), but one chance edge joins two groups.
+	//
+	// When edge weights are adjusted (DiscountPopular, HyperactiveAt) the
+	// Rejoin resolution is scaled by total adjusted over total raw weight
+	// of the detection graph, so it keeps its meaning in raw-weight units.
+	Algorithm string
+
+	// DiscountPopular, when true, weighs each object an edge shares by
+	// log(3)/log(1+c), c being the number of accounts with a live
+	// co-action on it: 1 for an object only the pair co-shared, 0.36 for
+	// one 20 accounts co-shared, 0.16 for 1,000 (see significance.go).
+	// The result, with HyperactiveAt, is the edge's adjusted weight,
+	// shown in Edge.Extra["adjusted_weight"] and used for community
+	// detection; Edge.Weight stays the raw count of distinct objects and
+	// MinWeight still applies to it. Default false, the CooRTweet weight.
+	// It costs a pass over every live edge per Detect.
+	DiscountPopular bool
+
+	// HyperactiveAt, when positive, is the activity (distinct objects an
+	// account co-shared with anyone in the live graph) above which an
+	// account's edges are scaled by sqrt(HyperactiveAt/activity), into
+	// the adjusted weight (see DiscountPopular). Accounts acting all day
+	// co-share with everyone by chance. Default 0: off.
+	HyperactiveAt int
+
+	// BackboneAlpha, when positive, keeps only the edges that the
+	// disparity filter (Serrano, Boguñá and Vespignani 2009) finds
+	// significant at this level for at least one endpoint: alpha =
+	// (1 - w/s)^(k-1) <= BackboneAlpha, with s and k the endpoint's
+	// strength and degree in the live graph of every edge (see
+	// significance.go). The alpha is shown in
+	// Edge.Extra["disparity_alpha"]; 1 shows it without filtering.
+	// Default 0: off. It applies besides MinWeight, not instead of it;
+	// the filter favours edges that stand out among an account's edges,
+	// so it can drop the uniform edges of a dense group.
+	BackboneAlpha float64
+
+	// NullModelAlpha, when positive, keeps only the edges whose
+	// hypergeometric p-value of chance co-sharing, given both accounts'
+	// activity and the number of objects in the live graph, is at most
+	// this level (see significance.go). The p-value is shown in
+	// Edge.Extra["p_value"]; 1 shows it without filtering. Default 0:
+	// off. Not corrected for multiple tests.
+	NullModelAlpha float64
+
+	// TextThreshold is the estimated Jaccard similarity, over character
+	// 5-shingles of the normalised texts, at which two texts are
+	// near-duplicates for the text signal (see neardup.go). Default 0.7:
+	// a 20-word copy with one word replaced is at about 0.84 from its
+	// original, two such copies at about 0.71 from each other, while
+	// different texts on the same topic rarely pass 0.4. The estimate
+	// comes from 128 MinHash slots, so pairs within about 0.05 of the
+	// threshold may fall either side. Must be in (0, 1]; 1 pairs texts
+	// with equal signatures only.
+	TextThreshold float64
+
+	// TextMinWords is the fewest words (after normalisation) a text needs
+	// to be a text action. Default 5: short texts ("thanks!", "so true")
+	// are posted alike by strangers all day.
+	TextMinWords int
+
+	// MediaMaxDistance is the Hamming distance in bits within which two
+	// 64-bit perceptual media hashes (16 hex digits) are the same image
+	// for the media signal; other media hashes match exactly (see
+	// imagehash.go). Default 6: re-encoding, resizing and light
+	// watermarks move a pHash by a few bits, while two random 64-bit
+	// values are within 6 bits once in 2*10^11 pairs. Negative means exact
+	// matching only (zero selects the default); at most MaxMediaDistance.
+	MediaMaxDistance int
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -139,6 +237,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Rejoin == 0 {
 		c.Rejoin = float64(c.MinWeight) / 12
+	}
+	if c.Algorithm == "" {
+		c.Algorithm = AlgorithmLouvain
+	}
+	if c.TextThreshold == 0 {
+		c.TextThreshold = DefaultTextThreshold
+	}
+	if c.TextMinWords == 0 {
+		c.TextMinWords = DefaultTextMinWords
+	}
+	if c.MediaMaxDistance == 0 {
+		c.MediaMaxDistance = DefaultMediaMaxDistance
 	}
 	return c
 }
@@ -181,6 +291,20 @@ func (c Config) Validate() error {
 		return bad("Rejoin", "not a finite number")
 	case c.Level < -1:
 		return bad("Level", "%d, need -1 (top), 0 (finest) or a positive level", c.Level)
+	case c.Algorithm != AlgorithmLouvain && c.Algorithm != AlgorithmLeiden && c.Algorithm != AlgorithmComponents:
+		return bad("Algorithm", "%q, need %q, %q or %q", c.Algorithm, AlgorithmLouvain, AlgorithmLeiden, AlgorithmComponents)
+	case c.HyperactiveAt < 0:
+		return bad("HyperactiveAt", "negative (%d)", c.HyperactiveAt)
+	case !(c.BackboneAlpha >= 0 && c.BackboneAlpha <= 1):
+		return bad("BackboneAlpha", "%v, need a level in [0, 1] (0: off)", c.BackboneAlpha)
+	case !(c.NullModelAlpha >= 0 && c.NullModelAlpha <= 1):
+		return bad("NullModelAlpha", "%v, need a level in [0, 1] (0: off)", c.NullModelAlpha)
+	case !(c.TextThreshold > 0 && c.TextThreshold <= 1):
+		return bad("TextThreshold", "%v, need a similarity in (0, 1]", c.TextThreshold)
+	case c.TextMinWords < 0:
+		return bad("TextMinWords", "negative (%d)", c.TextMinWords)
+	case c.MediaMaxDistance > MaxMediaDistance:
+		return bad("MediaMaxDistance", "%d bits, at most %d", c.MediaMaxDistance, MaxMediaDistance)
 	}
 	seen := map[post.Kind]bool{}
 	for i, k := range c.Signals {

@@ -149,6 +149,21 @@ type Engine struct {
 	lastDet     time.Duration
 	lastDetSize int
 	scratchK    []actKey
+
+	// Near-duplicate text and media (neardup.go, imagehash.go). kinds
+	// above leaves text out: texts are paired through the text index.
+	text      nearIndex
+	media     nearIndex
+	textOn    bool // KindText is a signal
+	mediaNear bool // perceptual media hashes pair within mediaDist bits
+	bands     int  // LSH bands of rows signature slots
+	rows      int
+	textNeed  int // equal signature slots for a text match
+	mediaDist int
+	scratchB  []uint64
+	scratchN  []*nearEntry
+	scratchM  []nearMatch
+	scratchT  []byte
 }
 
 // counters are the cumulative Stats figures, kept in snapshots.
@@ -172,12 +187,17 @@ func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{
 		cfg:       cfg,
-		kinds:     cfg.Signals,
+		kinds:     slices.DeleteFunc(slices.Clone(cfg.Signals), func(k post.Kind) bool { return k == post.KindText }),
 		window:    int64(cfg.Window),
 		lateness:  int64(cfg.Lateness),
 		retention: int64(cfg.Retention),
 		weakRet:   int64(cfg.WeakRetention),
+		textOn:    slices.Contains(cfg.Signals, post.KindText),
+		mediaNear: slices.Contains(cfg.Signals, post.KindMedia) && cfg.MediaMaxDistance >= 0,
+		textNeed:  needAgreement(cfg.TextThreshold),
+		mediaDist: cfg.MediaMaxDistance,
 	}
+	e.bands, e.rows = lshParams(cfg.TextThreshold)
 	e.sweepGap = max(e.window+e.lateness, min(e.weakRet, e.retention)/4)
 	e.reset()
 	return e, nil
@@ -195,6 +215,8 @@ func (e *Engine) reset() {
 	e.accFree = nil
 	e.registry = map[string]registered{}
 	e.stats = counters{}
+	e.text = newNearIndex(kindText, e.cfg.KeyCap)
+	e.media = newNearIndex(kindMedia, e.cfg.KeyCap*mediaBucketFactor)
 }
 
 // Config returns the engine's configuration with defaults applied.
@@ -229,10 +251,24 @@ func (e *Engine) Add(p *post.Post) bool {
 		}
 	}
 	e.scratchK = appendActionKeys(e.scratchK[:0], p, e.kinds)
-	if len(e.scratchK) > 0 {
+	var ts textSig
+	hasText := false
+	if e.textOn && p.RepostOf == "" { // as in Actions
+		ts, e.scratchT, hasText = signText(e.scratchT, p.Text, e.cfg.TextMinWords)
+	}
+	if len(e.scratchK) > 0 || hasText {
 		acc := e.intern(p.AuthorKey())
 		for _, ak := range e.scratchK {
+			if ak.kind == post.KindMedia && e.mediaNear {
+				if ph, ok := parsePHash(ak.key); ok {
+					e.addMedia(ph, acc, t, pk)
+					continue
+				}
+			}
 			e.addAction(ak, acc, t, pk)
+		}
+		if hasText {
+			e.addText(ts, acc, t, pk)
 		}
 	}
 	if e.maxTime >= e.nextSweep {
@@ -335,6 +371,12 @@ func (e *Engine) expired(ed *edge) bool {
 
 // coact records that account acc (post pk at t) and old acted alike on b.
 func (e *Engine) coact(b *keyBuf, acc uint32, t int64, pk string, old entry) {
+	e.coactOn(b.kind, b.hash, b.key, acc, t, pk, old)
+}
+
+// coactOn records that account acc (post pk at t) and old acted alike on
+// the object of the given kind, hash and key.
+func (e *Engine) coactOn(kind uint8, hash uint64, key string, acc uint32, t int64, pk string, old entry) {
 	e.stats.Pairs++
 	a, bb := acc, old.acc
 	ta, tb := t, old.t
@@ -360,7 +402,7 @@ func (e *Engine) coact(b *keyBuf, acc uint32, t int64, pk string, old entry) {
 		dt = -dt
 	}
 	ed.sumDelta += dt
-	i, found := slices.BinarySearchFunc(ed.objs, b.hash, func(o obj, h uint64) int {
+	i, found := slices.BinarySearchFunc(ed.objs, hash, func(o obj, h uint64) int {
 		switch {
 		case o.h < h:
 			return -1
@@ -373,12 +415,12 @@ func (e *Engine) coact(b *keyBuf, acc uint32, t int64, pk string, old entry) {
 	if found {
 		ed.objs[i].t = min(ed.objs[i].t, done)
 	} else {
-		ed.objs = slices.Insert(ed.objs, i, obj{h: b.hash, t: done, key: b.key})
+		ed.objs = slices.Insert(ed.objs, i, obj{h: hash, t: done, key: key})
 		if ed.weight() == e.cfg.MinWeight {
 			e.strong[k] = ed
 		}
 	}
-	e.addEvidence(ed, evid{kind: b.kind, key: b.key, postA: pa, postB: pb, tA: ta, tB: tb})
+	e.addEvidence(ed, evid{kind: kind, key: key, postA: pa, postB: pb, tA: ta, tB: tb})
 }
 
 // evidLess orders evidence by when the co-action began, then by object
@@ -441,6 +483,8 @@ func (e *Engine) sweep() {
 			used[en.acc] = true
 		}
 	}
+	e.text.sweep(bufCut, used)
+	e.media.sweep(bufCut, used)
 	seenCut := e.maxTime - e.lateness
 	for k, t := range e.seen {
 		if t < seenCut {
@@ -545,6 +589,8 @@ type Stats struct {
 	Accounts       int           // accounts held
 	WindowKeys     int           // objects with a buffer of recent actions
 	WindowActions  int           // actions held in those buffers
+	NearBuckets    int           // buckets of the near-duplicate text and media indexes
+	NearActions    int           // text and media actions held in them
 	SeenPosts      int           // post keys held for duplicate detection
 	StreamTime     time.Time     // latest event time seen
 	LastDetect     time.Duration // wall-clock duration of the last Detect
@@ -575,6 +621,8 @@ func (e *Engine) Stats() Stats {
 	for _, b := range e.bufs {
 		s.WindowActions += len(b.entries)
 	}
+	s.NearBuckets = len(e.text.buckets) + len(e.media.buckets)
+	s.NearActions = len(e.text.distinct()) + len(e.media.distinct())
 	if e.started {
 		s.StreamTime = time.Unix(0, e.maxTime).UTC()
 	}

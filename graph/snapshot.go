@@ -14,15 +14,18 @@ import (
 	"github.com/vigie-osint/vigie/post"
 )
 
-// Snapshot format. The header is decoded first so a newer format is
-// refused with a clear error instead of a gob type mismatch.
+// Snapshot format. The header is decoded first so a snapshot of another
+// format is refused with a clear error instead of a gob type mismatch or,
+// worse, a silently partial state. Version 2 added the near-duplicate
+// text and media indexes; a version 1 snapshot lacks them, and its text
+// buffers hold exact-match keys, so it is refused too.
 const (
 	snapshotMagic   = "vigie/graph"
-	SnapshotVersion = 1
+	SnapshotVersion = 2
 )
 
-// ErrSnapshotVersion is returned by Restore for a snapshot written by a
-// newer format version.
+// ErrSnapshotVersion is returned by Restore for a snapshot written in
+// another format version.
 var ErrSnapshotVersion = errors.New("graph: snapshot version not supported")
 
 type snapHeader struct {
@@ -45,6 +48,8 @@ type snapState struct {
 	Bufs      []snapBuf
 	Edges     []snapEdge
 	Registry  []snapCluster
+	Text      snapNear
+	Media     snapNear
 }
 
 type snapSeen struct {
@@ -157,6 +162,8 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.Registry = append(s.Registry, snapCluster{ID: id, Members: r.Members, Platform: r.Platform, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen})
 	}
 	slices.SortFunc(s.Registry, func(x, y snapCluster) int { return strings.Compare(x.ID, y.ID) })
+	s.Text = e.text.snapshot(e.accName)
+	s.Media = e.media.snapshot(e.accName)
 
 	enc := gob.NewEncoder(w)
 	if err := enc.Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion}); err != nil {
@@ -181,8 +188,8 @@ func (e *Engine) Restore(r io.Reader) error {
 	if h.Magic != snapshotMagic {
 		return fmt.Errorf("graph: not a graph snapshot (magic %q)", h.Magic)
 	}
-	if h.Version > SnapshotVersion || h.Version < 1 {
-		return fmt.Errorf("%w: version %d, this build reads up to %d", ErrSnapshotVersion, h.Version, SnapshotVersion)
+	if h.Version != SnapshotVersion {
+		return fmt.Errorf("%w: version %d, this build reads version %d only", ErrSnapshotVersion, h.Version, SnapshotVersion)
 	}
 	var s snapState
 	if err := dec.Decode(&s); err != nil {
@@ -251,6 +258,12 @@ func (e *Engine) Restore(r io.Reader) error {
 	}
 	for _, c := range s.Registry {
 		n.registry[c.ID] = registered{Members: c.Members, Platform: c.Platform, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+	}
+	if err := n.text.restore(s.Text, n.intern, intern); err != nil {
+		return err
+	}
+	if err := n.media.restore(s.Media, n.intern, intern); err != nil {
+		return err
 	}
 	*e = *n
 	return nil

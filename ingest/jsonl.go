@@ -8,6 +8,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ func (e *RecordError) Unwrap() error { return e.Err }
 type Position struct {
 	Offset int64 `json:"offset"`
 	Line   int64 `json:"line"`
+	// Cursor is a network source's resume token (Mastodon max_id,
+	// Bluesky time_us...); empty for files.
+	Cursor string `json:"cursor,omitempty"`
 }
 
 // JSONL reads Vigie's own post JSON, one post per line, as written by
@@ -77,7 +81,10 @@ func (j *JSONL) Close() error { return j.f.Close() }
 // Next returns the next post. A bad record comes back as a *RecordError;
 // the caller dead-letters it and calls Next again. io.EOF ends the file.
 // Blank lines are skipped.
-func (j *JSONL) Next() (post.Post, error) {
+func (j *JSONL) Next(ctx context.Context) (post.Post, error) {
+	if err := ctx.Err(); err != nil {
+		return post.Post{}, err
+	}
 	for {
 		line, n, tooLong, err := readLine(j.r)
 		if n == 0 && err != nil {

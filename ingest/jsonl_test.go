@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -19,7 +20,7 @@ func readAll(t *testing.T, path string, from Position) (posts []post.Post, bad [
 	}
 	defer j.Close()
 	for {
-		p, err := j.Next()
+		p, err := j.Next(context.Background())
 		if errors.Is(err, io.EOF) {
 			return posts, bad, j.Position()
 		}
@@ -79,7 +80,7 @@ func TestJSONLResume(t *testing.T) {
 	}
 	var first []string
 	for len(first) < 2 {
-		p, err := j.Next()
+		p, err := j.Next(context.Background())
 		if err != nil {
 			continue
 		}

@@ -118,7 +118,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil // the last batch was flushed; the position is saved
 		}
-		p, err := src.Next()
+		p, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			if err := flush(); err != nil {
 				return err

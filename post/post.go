@@ -193,14 +193,15 @@ type Kind string
 // The co-action kinds. The key of an action of each kind is documented by
 // the function that derives it (see Actions).
 const (
-	KindRepost  Kind = "repost"  // reposted the same post
-	KindLink    Kind = "link"    // shared the same canonical URL
-	KindDomain  Kind = "domain"  // shared links to the same domain
-	KindHashtag Kind = "hashtag" // used the same hashtag
-	KindText    Kind = "text"    // posted near-identical text
-	KindReply   Kind = "reply"   // replied to the same post
-	KindMention Kind = "mention" // mentioned the same account
-	KindMedia   Kind = "media"   // attached the same image
+	KindRepost     Kind = "repost"      // reposted the same post
+	KindLink       Kind = "link"        // shared the same canonical URL
+	KindDomain     Kind = "domain"      // shared links to the same domain
+	KindHashtag    Kind = "hashtag"     // used the same hashtag
+	KindText       Kind = "text"        // posted near-identical text
+	KindReply      Kind = "reply"       // replied to the same post
+	KindMention    Kind = "mention"     // mentioned the same account
+	KindMedia      Kind = "media"       // attached the same image
+	KindHashtagSeq Kind = "hashtag_seq" // used the same hashtags in the same order
 )
 
 // Action is one account doing one thing at one time: the unit the graph
