@@ -22,6 +22,7 @@ import (
 	"github.com/vigie-osint/vigie/bus"
 	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/graph"
+	"github.com/vigie-osint/vigie/ingest"
 	"github.com/vigie-osint/vigie/pipeline"
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/scoring"
@@ -159,8 +160,13 @@ func Run(ctx context.Context, o Options) error {
 	batchWait := cfg.Bus.BatchTimeout.D()
 
 	if has(StageIngest) {
+		norm := ingest.NewNormaliser(cfg.Ingest.Dedupe)
+		norm.DetectLanguage = *cfg.Ingest.DetectLanguage
+		if cfg.Ingest.ResolveShorteners {
+			norm.Resolver = &ingest.Resolver{}
+		}
 		in := &pipeline.Ingest{
-			Source: cfg.Ingest.Source, Topics: topics, Producer: producer, Checkpoints: st,
+			Source: cfg.Ingest.Source, Normaliser: norm, Topics: topics, Producer: producer, Checkpoints: st,
 			DeadLetterFile: cfg.Ingest.DeadLetterFile, BatchSize: cfg.Bus.BatchSize, Speed: cfg.Ingest.Speed,
 			StayAfterEOF: !o.ExitWhenIngested, Log: log.With("stage", StageIngest), Stats: stats,
 		}
@@ -281,6 +287,7 @@ func liveStats(s *pipeline.Stats) map[string]any {
 		"alerts":          s.Alerts.Load(),
 		"indexed":         s.Indexed.Load(),
 		"dead_letters":    s.DeadLetters.Load(),
+		"duplicates":      s.Duplicates.Load(),
 		"ingest_done":     s.IngestDone.Load(),
 		"last_detect_ms":  time.Duration(s.LastDetectNS.Load()).Milliseconds(),
 	}
@@ -299,6 +306,16 @@ func reportProgress(ctx context.Context, w io.Writer, every time.Duration, busCf
 			rate := float64(in-last) / now.Sub(lastAt).Seconds()
 			last, lastAt = in, now
 			line := fmt.Sprintf("posts in %d (%.0f/s)", in, rate)
+			if size, off := s.SourceBytes.Load(), s.SourceOffset.Load(); size > 0 && off < size && !s.IngestDone.Load() {
+				line += fmt.Sprintf(" %.0f%%", 100*float64(off)/float64(size))
+				if rate > 0 && off > 0 {
+					eta := time.Duration(float64(size-off) / float64(off) * float64(in) / rate * float64(time.Second))
+					line += fmt.Sprintf(" ETA %s", eta.Round(time.Second))
+				}
+			}
+			if d := s.Duplicates.Load(); d > 0 {
+				line += fmt.Sprintf(", %d duplicates dropped", d)
+			}
 			if has(StageGraph) {
 				lctx, cancel := context.WithTimeout(ctx, time.Second)
 				lag, err := bus.Lag(lctx, busCfg, groupPrefix+StageGraph, topics.Posts)

@@ -100,6 +100,17 @@ type Ingest struct {
 	// DeadLetterFile also appends rejected records to this file, beside the
 	// dead-letter topic. Default "<data_dir>/deadletter.jsonl".
 	DeadLetterFile string `yaml:"dead_letter_file"`
+	// DetectLanguage fills a post's language when the source gave none.
+	// Default true.
+	DetectLanguage *bool `yaml:"detect_language"`
+	// ResolveShorteners expands bit.ly, t.co and similar links by
+	// following their redirects (HEAD requests, cached, 3 s timeout,
+	// public addresses only). Default false: it sends traffic to the
+	// shorteners.
+	ResolveShorteners bool `yaml:"resolve_shorteners"`
+	// Dedupe is how many recent post keys ingest remembers to drop
+	// duplicates by platform ID. Default 1000000.
+	Dedupe int `yaml:"dedupe"`
 }
 
 // Graph configures co-action detection.
@@ -198,6 +209,11 @@ func (c *Config) fill() {
 	def(&c.Ingest.Source, "testdata/scenario/posts.jsonl")
 	def(&c.Ingest.Format, "jsonl")
 	def(&c.Ingest.DeadLetterFile, c.DataDir+"/deadletter.jsonl")
+	if c.Ingest.DetectLanguage == nil {
+		t := true
+		c.Ingest.DetectLanguage = &t
+	}
+	defInt(&c.Ingest.Dedupe, 1_000_000)
 	defDur(&c.Graph.Window, 60*time.Second)
 	defInt(&c.Graph.KeyCap, 50)
 	defInt(&c.Graph.MinWeight, 3)
@@ -275,6 +291,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.Format != "jsonl" {
 		bad("ingest.format", "must be jsonl, got %q", c.Ingest.Format)
+	}
+	if c.Ingest.Dedupe < 1 {
+		bad("ingest.dedupe", "must be at least 1, got %d", c.Ingest.Dedupe)
 	}
 	if c.Ingest.Speed < 0 {
 		bad("ingest.speed", "must not be negative")
@@ -437,6 +456,16 @@ func setFromString(f reflect.Value, s string) error {
 		f.SetInt(int64(d))
 	case f.Kind() == reflect.String:
 		f.SetString(s)
+	case f.Kind() == reflect.Bool || (f.Kind() == reflect.Pointer && f.Type().Elem().Kind() == reflect.Bool):
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		if f.Kind() == reflect.Bool {
+			f.SetBool(b)
+		} else {
+			f.Set(reflect.ValueOf(&b))
+		}
 	case f.Kind() == reflect.Int:
 		n, err := strconv.Atoi(s)
 		if err != nil {

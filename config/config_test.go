@@ -79,6 +79,8 @@ func TestDefaults(t *testing.T) {
 		{"graph.min_weight", c.Graph.MinWeight, 3},
 		{"graph.signals", strings.Join(c.Graph.Signals, ","), "repost,link"},
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
+		{"ingest.detect_language", *c.Ingest.DetectLanguage, true},
+		{"ingest.dedupe", c.Ingest.Dedupe, 1_000_000},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -94,6 +96,8 @@ func TestEnvOverrides(t *testing.T) {
 		"VIGIE_HTTP_ADDR=127.0.0.1:9999",
 		"VIGIE_ALERTS_MIN_RISK=42.5",
 		"VIGIE_GRAPH_KEY_CAP=7",
+		"VIGIE_INGEST_DETECT_LANGUAGE=false",
+		"VIGIE_INGEST_RESOLVE_SHORTENERS=true",
 		"UNRELATED=1",
 	}
 	c, err := Parse(strings.NewReader("graph:\n  window: 30s\n"), env)
@@ -106,6 +110,9 @@ func TestEnvOverrides(t *testing.T) {
 	if strings.Join(c.Bus.Brokers, "|") != "a:9092|b:9092" {
 		t.Errorf("brokers = %q", c.Bus.Brokers)
 	}
+	if *c.Ingest.DetectLanguage || !c.Ingest.ResolveShorteners {
+		t.Errorf("bool overrides not applied: %v %v", *c.Ingest.DetectLanguage, c.Ingest.ResolveShorteners)
+	}
 	if c.HTTP.Addr != "127.0.0.1:9999" || c.Alerts.MinRisk != 42.5 || c.Graph.KeyCap != 7 {
 		t.Errorf("overrides not applied: %+v %+v %+v", c.HTTP, c.Alerts, c.Graph.KeyCap)
 	}
@@ -116,6 +123,7 @@ func TestEnvErrorsNameKey(t *testing.T) {
 		{"VIGIE_GRAPH_KEY_CAP=lots", `graph.key_cap: from VIGIE_GRAPH_KEY_CAP: "lots" is not an integer`},
 		{"VIGIE_GRAPH_WINDOW=soon", `graph.window: from VIGIE_GRAPH_WINDOW`},
 		{"VIGIE_ALERTS_MIN_RISK=high", `alerts.min_risk: from VIGIE_ALERTS_MIN_RISK`},
+		{"VIGIE_INGEST_DETECT_LANGUAGE=maybe", `ingest.detect_language: from VIGIE_INGEST_DETECT_LANGUAGE: "maybe" is not true or false`},
 	}
 	for _, tt := range tests {
 		_, err := Parse(strings.NewReader(""), []string{tt.env})

@@ -146,6 +146,7 @@ func TestConfigDefaults(t *testing.T) {
 		Rejoin: 0.25,
 	}
 	want.TextThreshold, want.TextMinWords, want.MediaMaxDistance = DefaultTextThreshold, DefaultTextMinWords, DefaultMediaMaxDistance
+	want.Algorithm = AlgorithmLouvain
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}

@@ -23,7 +23,15 @@ import (
 // post key. Bad records go to the dead-letter topic and file, with the
 // line and the reason, and reading goes on.
 type Ingest struct {
-	Source         string // path of a JSONL file of posts
+	// Source names the source for its checkpoint: a file path, or a
+	// stream's URL.
+	Source string
+	// Open opens the source at a saved position. Nil opens Source as
+	// Vigie's JSONL.
+	Open func(ctx context.Context, from ingest.Position) (ingest.Source, error)
+	// Normaliser canonicalises URLs, detects languages and drops
+	// duplicate posts; nil applies ingest.Normalise only.
+	Normaliser     *ingest.Normaliser
 	Topics         Topics
 	Producer       Producer
 	Checkpoints    Checkpoints
@@ -64,11 +72,19 @@ func (s *Ingest) Run(ctx context.Context) error {
 	default:
 		return fmt.Errorf("ingest: load checkpoint: %w", err)
 	}
-	src, err := ingest.OpenJSONL(s.Source, pos)
+	var src ingest.Source
+	if s.Open != nil {
+		src, err = s.Open(ctx, pos)
+	} else {
+		src, err = ingest.OpenJSONL(s.Source, pos)
+	}
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if st, err := os.Stat(s.Source); err == nil && st.Mode().IsRegular() {
+		s.Stats.SourceBytes.Store(st.Size())
+	}
 
 	var dlq *os.File
 	if s.DeadLetterFile != "" {
@@ -111,6 +127,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 		}
 		s.Stats.Ingested.Add(int64(good))
 		s.Stats.DeadLetters.Add(int64(len(bad)))
+		s.Stats.SourceOffset.Store(src.Position().Offset)
 		batch, bad, good = batch[:0], bad[:0], 0
 		return nil
 	}
@@ -135,19 +152,23 @@ func (s *Ingest) Run(ctx context.Context) error {
 		case errors.As(err, &re):
 			s.Log.Warn("ingest rejected a record", "err", re.Error())
 			bad = append(bad, re)
-			batch = append(batch, bus.Message{
-				Topic: s.Topics.DeadLetter,
-				Key:   []byte(fmt.Sprintf("%s:%d", re.Source, re.Line)),
-				Value: re.Raw,
-				Headers: []bus.Header{
-					{Key: bus.HeaderError, Value: []byte(re.Error())},
-					{Key: bus.HeaderStage, Value: []byte("ingest")},
-					{Key: bus.HeaderSource, Value: []byte(fmt.Sprintf("%s:%d", re.Source, re.Line))},
-				},
-			})
+			batch = append(batch, deadLetterRecord(s.Topics.DeadLetter, re))
 		case err != nil:
 			return err
 		default:
+			if s.Normaliser != nil {
+				if err := s.Normaliser.Apply(ctx, &p); errors.Is(err, ingest.ErrDuplicate) {
+					s.Stats.Duplicates.Add(1)
+					continue
+				} else if err != nil {
+					re := &ingest.RecordError{Source: s.Source, Line: src.Position().Line, Err: err}
+					re.Raw, _ = post.Marshal(&p)
+					s.Log.Warn("ingest rejected a record", "err", re.Error())
+					bad = append(bad, re)
+					batch = append(batch, deadLetterRecord(s.Topics.DeadLetter, re))
+					break
+				}
+			}
 			if s.Speed > 0 {
 				if err := pace.wait(ctx, p.Time, s.Speed); err != nil {
 					return nil // unflushed records are re-read on restart
@@ -205,5 +226,21 @@ func (p *pacer) wait(ctx context.Context, event time.Time, speed float64) error 
 		return ctx.Err()
 	case <-t.C:
 		return nil
+	}
+}
+
+// deadLetterRecord is the dead-letter record of a rejected input record:
+// its raw bytes, the reason and where it came from.
+func deadLetterRecord(topic string, re *ingest.RecordError) bus.Message {
+	where := fmt.Sprintf("%s:%d", re.Source, re.Line)
+	return bus.Message{
+		Topic: topic,
+		Key:   []byte(where),
+		Value: re.Raw,
+		Headers: []bus.Header{
+			{Key: bus.HeaderError, Value: []byte(re.Error())},
+			{Key: bus.HeaderStage, Value: []byte("ingest")},
+			{Key: bus.HeaderSource, Value: []byte(where)},
+		},
 	}
 }

@@ -77,6 +77,9 @@ type Stats struct {
 	Indexed      atomic.Int64 // records written to the store
 	DeadLetters  atomic.Int64 // records rejected by any stage
 	IngestDone   atomic.Bool  // the source has been read to its end
+	Duplicates   atomic.Int64 // posts dropped by ingest as already seen
+	SourceBytes  atomic.Int64 // size of a file source, for progress
+	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
 }
 

@@ -7,9 +7,9 @@
 //
 //   - Original posts appear at uniform times over the span. Each gets a
 //     cascade of reposts whose size follows a power law (P(size >= k) ~
-//     k^-1.3, most originals get none or one, a few thousands), and whose
+//     k^-1.3, most originals get none or one, at most 10,000), and whose
 //     delays after the original are log-normal (median 10 min, mean about
-//     30 min), so a viral post is reposted in a burst.
+//     30 min, at most two days), so a viral post is reposted in a burst.
 //   - Authors are drawn from a Zipf law over accounts: a few accounts post
 //     hundreds of times, most a handful.
 //   - Planted groups (10-40 accounts, one per 40,000 rows) run campaigns:
@@ -49,8 +49,11 @@ const (
 	rowsPerSecond  = 5.0
 	accountsPerRow = 0.1        // 1M rows: 100k accounts
 	cascadeTail    = 1.3        // P(size >= k) ~ k^-cascadeTail
+	maxCascade     = 10_000     // reposts of one post, whatever the size of the collection
+	zipfOffset     = 0.003      // Zipf v over accounts, per account: the top 1% post about 30%
 	delayMedian    = 600.0      // seconds
 	delaySigma     = 1.5        // log-normal sigma of the delay
+	maxDelay       = 172800.0   // seconds: a repost comes at most two days late
 	rowsPerGroup   = 40_000     // one planted group per this many rows
 	campaignsPer   = 30         // campaigns per planted group
 	participation  = 0.8        // probability a member joins a campaign
@@ -115,7 +118,7 @@ func generate(n int, seed uint64) ([]row, truth) {
 	groups := max(1, n/rowsPerGroup)
 	// Account IDs: organic accounts 0..organic-1, then planted ones. Both
 	// are shuffled into one ID space below, so IDs reveal nothing.
-	zipf := rand.NewZipf(r, 1.15, 20, uint64(organic-1))
+	zipf := rand.NewZipf(r, 1.15, float64(organic)*zipfOffset, uint64(organic-1))
 	var planted [][]int32
 	next := int32(organic)
 	for range groups {
@@ -138,7 +141,9 @@ func generate(n int, seed uint64) ([]row, truth) {
 		}
 		return int32(zipf.Uint64())
 	}
-	delay := func() float64 { return math.Exp(math.Log(delayMedian) + delaySigma*r.NormFloat64()) }
+	delay := func() float64 {
+		return min(maxDelay, math.Exp(math.Log(delayMedian)+delaySigma*r.NormFloat64()))
+	}
 
 	// Campaigns are drawn first, so that organic activity fills exactly
 	// the rows they leave.
@@ -187,7 +192,7 @@ func generate(n int, seed uint64) ([]row, truth) {
 		o := addOriginal(birth, author)
 		// Pareto(1, tail) floored, minus one: no repost for 59% of posts.
 		size := int(math.Pow(1-r.Float64(), -1/cascadeTail)) - 1
-		size = min(size, budget-len(rs), n/50)
+		size = min(size, budget-len(rs), maxCascade)
 		clear(used)
 		used[author] = true
 		for range size {
