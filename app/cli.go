@@ -33,6 +33,8 @@ Commands:
   index          write posts, clusters and alerts into the store
   alert          raise alerts on risky clusters
   serve          serve the HTTP API and UI from the store
+  detect         compute the co-action network of a whole file (CooRTweet or
+                 Coordination Network Toolkit exact with --compat)
   gen            write a synthetic election scenario with planted networks
   config check   validate a configuration file and print its effective values
   version        print the version
@@ -72,6 +74,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		err = runStages(ctx, cmd, rest, []string{StageServe}, false, stdout, stderr,
 			"Serve the HTTP API and UI from the store.")
+	case "detect":
+		err = detect(ctx, rest, stdout, stderr)
 	case "gen":
 		err = gen(ctx, rest, stdout, stderr)
 	case "config":

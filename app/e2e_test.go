@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,8 +73,9 @@ func start(t *testing.T, cfg config.Config) *runner {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{stats: &pipeline.Stats{}, addr: make(chan string, 1), done: make(chan error, 1), cancel: cancel}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	go func() {
-		r.done <- Run(ctx, Options{Config: cfg, Stats: r.stats, OnReady: func(a string) { r.addr <- a }})
+		r.done <- Run(ctx, Options{Config: cfg, Stats: r.stats, Log: log, OnReady: func(a string) { r.addr <- a }})
 	}()
 	select {
 	case a := <-r.addr:
@@ -217,4 +219,15 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("clusters after a restart differ from an uninterrupted run:\n got %v\nwant %v", got, want)
 		}
 	})
+}
+
+// testWriter sends the pipeline's log lines of interest to the test log,
+// so a failure shows what the stages said.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	if line := string(b); strings.Contains(line, "graph") || strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+		w.t.Log(strings.TrimSpace(line))
+	}
+	return len(b), nil
 }

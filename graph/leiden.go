@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"fmt"
+	"os"
+	"time"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -77,7 +80,9 @@ func leiden(g *csr, q leidenQuality, seed uint64) []int32 {
 	part := identity(n) // node of the current graph -> community
 	cur, k := g, slices.Clone(q.k)
 	for range maxLeidenLevels {
+		t0 := time.Now()
 		nc := moveNodesFast(cur, k, q.scale, part, rng)
+		dbg("level nodes %d edges %d -> comms %d in %v", cur.len(), len(cur.adj), nc, time.Since(t0))
 		if nc == cur.len() {
 			break // every community is one (connected) node: done
 		}
@@ -88,6 +93,7 @@ func leiden(g *csr, q leidenQuality, seed uint64) []int32 {
 			// step splits what may be disconnected in it).
 			break
 		}
+		dbg("refined %d in %v", nr, time.Since(t0))
 		next := aggregate(cur, ref, nr)
 		nk := make([]float64, nr)
 		npart := make([]int32, nr)
@@ -129,8 +135,8 @@ func moveNodesFast(g *csr, k []float64, scale float64, part []int32, rng *rand.R
 		}
 	}
 	queue := make([]int32, n) // ring buffer; a node is queued at most once
-	for i, v := range rng.Perm(n) {
-		queue[i] = int32(v)
+	for i := range queue {
+		queue[i] = int32(i)
 	}
 	inQ := make([]bool, n)
 	for i := range inQ {
@@ -366,4 +372,10 @@ func splitDisconnected(g *csr, comm []int32) []int32 {
 	}
 	renumber(out)
 	return out
+}
+
+func dbg(f string, a ...any) {
+	if os.Getenv("LDEBUG") != "" {
+		fmt.Fprintf(os.Stderr, f+"\n", a...)
+	}
 }

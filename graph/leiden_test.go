@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/graph/community"
 )
@@ -253,6 +256,119 @@ func TestLeidenEdgeCases(t *testing.T) {
 			if got := leidenCPM(g, 0.25); !slices.Equal(got, tc.want) {
 				t.Errorf("CPM: %v, want %v", got, tc.want)
 			}
+		})
+	}
+}
+
+// communityGraph builds, without maps, a planted graph of about nodes
+// nodes and edges edges: groups of 10-30 consecutive nodes carry 90% of
+// the edges (weights 3-22), random pairs the rest (weights 3-5, as in a
+// graph thresholded at MinWeight 3). Group edges come out sorted; the
+// noise is sorted and merged in, summing duplicate pairs.
+func communityGraph(nodes, edges int) (int, []wedge) {
+	r := rand.New(rand.NewPCG(uint64(nodes), uint64(edges)))
+	// Mean pairs per group of uniform size 10..30: E[s(s-1)/2] = 206.7.
+	dens := min(1, float64(edges)*0.9/(float64(nodes)/20*206.7))
+	out := make([]wedge, 0, edges+edges/8)
+	for start := 0; start < nodes; {
+		size := min(10+r.IntN(21), nodes-start)
+		for i := start; i < start+size; i++ {
+			for j := i + 1; j < start+size; j++ {
+				if r.Float64() < dens {
+					out = append(out, wedge{int32(i), int32(j), float64(3 + r.IntN(20))})
+				}
+			}
+		}
+		start += size
+	}
+	noise := make([]wedge, 0, edges-len(out))
+	for len(out)+len(noise) < edges {
+		i, j := int32(r.IntN(nodes)), int32(r.IntN(nodes))
+		if i != j {
+			noise = append(noise, wedge{min(i, j), max(i, j), float64(3 + r.IntN(3))})
+		}
+	}
+	less := func(a, b wedge) int {
+		if a.u != b.u {
+			return cmpInt32(a.u, b.u)
+		}
+		return cmpInt32(a.v, b.v)
+	}
+	slices.SortFunc(noise, less)
+	merged := make([]wedge, 0, len(out)+len(noise))
+	i, j := 0, 0
+	for i < len(out) || j < len(noise) {
+		var next wedge
+		if j == len(noise) || (i < len(out) && less(out[i], noise[j]) <= 0) {
+			next = out[i]
+			i++
+		} else {
+			next = noise[j]
+			j++
+		}
+		if n := len(merged); n > 0 && merged[n-1].u == next.u && merged[n-1].v == next.v {
+			merged[n-1].w += next.w
+			continue
+		}
+		merged = append(merged, next)
+	}
+	return nodes, merged
+}
+
+func cmpInt32(a, b int32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// BenchmarkCommunities times each Config.Algorithm's community step on a
+// planted graph of 1M nodes and 5M edges (issue 3's target: under 10 s on
+// 2 cores), as Detect runs it: louvain is the finest level plus the
+// rejoin pass, leiden the Constant Potts Model at the same resolution,
+// components the connected components; leiden-modularity is Leiden on
+// modularity, for comparison with the literature. B/op is the memory
+// allocated by one run. Set VIGIE_BENCH_NODES and VIGIE_BENCH_EDGES to
+// change the size. It runs only under -bench, and not with -short.
+func BenchmarkCommunities(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M-node graph: not with -short")
+	}
+	nodes, edges := 1_000_000, 5_000_000
+	if v, err := strconv.Atoi(os.Getenv("VIGIE_BENCH_NODES")); err == nil {
+		nodes = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("VIGIE_BENCH_EDGES")); err == nil {
+		edges = v
+	}
+	start := time.Now()
+	n, wedges := communityGraph(nodes, edges)
+	g := buildCSR(n, wedges)
+	b.Logf("graph: %d nodes, %d edges, built in %v", n, len(wedges), time.Since(start).Round(time.Millisecond))
+	for _, alg := range []struct {
+		name string
+		run  func() []int32
+	}{
+		{"louvain", func() []int32 { return rejoin(g, louvain(g, 0), 0.25) }},
+		{"leiden", func() []int32 { return leidenCPM(g, 0.25) }},
+		{"leiden-modularity", func() []int32 { return leidenModularity(g, 1) }},
+		{"components", func() []int32 { return components(n, wedges, make([]int32, n)) }},
+	} {
+		b.Run(alg.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var comm []int32
+			for b.Loop() {
+				comm = alg.run()
+			}
+			distinct := map[int32]bool{}
+			for _, c := range comm {
+				distinct[c] = true
+			}
+			b.ReportMetric(float64(len(distinct)), "communities")
+			b.ReportMetric(modularity(g, comm), "Q")
 		})
 	}
 }

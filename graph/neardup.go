@@ -175,18 +175,18 @@ func normaliseText(buf []byte, s string) ([]byte, int) {
 				case r == 0:
 				case unicode.Is(unicode.Mn, r):
 					// A combining mark: dropped, and does not end the word.
+				case !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r)):
+					inWord = false
 				case isSpacelessScript(r):
 					sep()
 					buf = utf8.AppendRune(buf, r)
 					inWord = false
-				case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r):
+				default:
 					if !inWord {
 						sep()
 						inWord = true
 					}
 					buf = utf8.AppendRune(buf, r)
-				default:
-					inWord = false
 				}
 			}
 		}

@@ -192,6 +192,9 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err := checkpoint(fctx); err != nil {
 			return fmt.Errorf("graph: final checkpoint: %w", err)
 		}
+		es := s.Engine.Stats()
+		s.Log.Info("graph stopped", "posts", es.Posts, "duplicates", es.Duplicates, "late", es.Late,
+			"edges", es.Edges, "strong_edges", es.StrongEdges, "stream_time", es.StreamTime)
 		return nil
 	}
 
