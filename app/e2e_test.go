@@ -106,7 +106,7 @@ func (r *runner) stop(t *testing.T) {
 // detection and its indexing have run).
 func (r *runner) waitSettled(t *testing.T, posts int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(90 * time.Second)
 	var last store.Stats
 	stableSince := time.Now()
 	for time.Now().Before(deadline) {
@@ -123,7 +123,9 @@ func (r *runner) waitSettled(t *testing.T, posts int) {
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
-	t.Fatalf("pipeline did not settle: ingested %d, graph engine holds %d posts, store %+v", r.stats.Ingested.Load(), r.stats.EnginePosts.Load(), last)
+	t.Errorf("pipeline did not settle: ingested %d, graph engine holds %d posts, store %+v", r.stats.Ingested.Load(), r.stats.EnginePosts.Load(), last)
+	r.stop(t) // logs the graph engine's figures
+	t.FailNow()
 }
 
 func getJSON(t *testing.T, url string, v any) {

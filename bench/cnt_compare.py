@@ -15,7 +15,9 @@ Vigie's. This script drops self-loops, checks the two directions agree,
 merges them into undirected edges keyed (min, max), keeps weights >=
 MIN_WEIGHT (default 2, the toolkit's default min_edge_weight) and compares
 edge sets and weights. It prints one JSON object and exits 0 when the sets
-and weights are equal, 1 otherwise.
+and weights are equal, 1 otherwise. vigie_subset tells whether every Vigie
+edge is a toolkit edge of equal or higher weight, which is what Vigie's
+streaming defaults (capped, forgetting weak edges) must give.
 """
 
 import csv
@@ -43,13 +45,26 @@ def toolkit_edges(db_path, min_weight):
     return {k: w for k, w in edges.items() if w >= min_weight}, asymmetric, self_loops
 
 
+def account(key):
+    """Strips Vigie's "platform:" prefix from an account key."""
+    platform, sep, rest = key.partition(":")
+    return rest if sep and platform.isalpha() else key
+
+
 def vigie_edges(path, min_weight):
+    """Reads an edge list whose first two columns are the accounts and
+    which has a weight column: vigie detect's edges.csv (account_a,
+    account_b, ...) or vigiecorepost's (user_1, user_2, weight)."""
     edges = {}
     with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            w = int(row["weight"])
+        reader = csv.reader(f)
+        header = next(reader)
+        wcol = header.index("weight")
+        for row in reader:
+            w = int(row[wcol])
             if w >= min_weight:
-                edges[(row["user_1"], row["user_2"])] = w
+                a, b = account(row[0]), account(row[1])
+                edges[(a, b) if a < b else (b, a)] = w
     return edges
 
 
@@ -61,6 +76,7 @@ def main():
     only_cnt = [k for k in cnt if k not in vig]
     only_vig = [k for k in vig if k not in cnt]
     differ = [k for k in cnt if k in vig and cnt[k] != vig[k]]
+    lower = [k for k in differ if vig[k] < cnt[k]]
     out = {
         "toolkit_edges": len(cnt),
         "vigie_edges": len(vig),
@@ -68,6 +84,8 @@ def main():
         "only_toolkit": len(only_cnt),
         "only_vigie": len(only_vig),
         "weight_differs": len(differ),
+        "vigie_weight_lower": len(lower),
+        "vigie_subset": not only_vig and len(lower) == len(differ),
         "toolkit_asymmetric_pairs": asymmetric,
         "toolkit_self_loops": self_loops,
         "examples": {

@@ -6,28 +6,36 @@
 #   BENCH_ROWS="1000000 10000000" bash bench/peers.sh
 #
 # For each size it generates the stream (bench/cmd/corepostgen: the
-# toolkit's CSV and Vigie's JSONL, cached by size, seed and generator
-# source), then runs one after the other, each under /usr/bin/time -v:
+# toolkit's CSV and Vigie's JSONL of the same rows, cached by size, seed
+# and generator source), then runs one after the other, each under
+# /usr/bin/time -v and a time limit:
 #
-#   toolkit         python -m coordination_network_toolkit DB preprocess --format csv cnt.csv
-#                   python -m coordination_network_toolkit DB compute co_retweet --time_window 60
-#   vigie exact     bench/cmd/vigiecorepost -mode exact   (uncapped, nothing forgotten: equals a batch tool)
-#   vigie default   bench/cmd/vigiecorepost -mode default (Vigie's streaming defaults, bounded memory)
+#   toolkit        python -m coordination_network_toolkit DB preprocess --format csv cnt.csv
+#                  python -m coordination_network_toolkit DB compute co_retweet --time_window 60
+#   vigie cnt      vigie detect --compat cnt on cnt.csv: the toolkit's own computation,
+#                  same file, same parameters (min_edge_weight 2)
+#   vigie engine   vigie detect --compat none on posts.jsonl, key cap 2^30: Vigie's engine
+#                  uncapped with whole-file retention, then community detection
+#   vigie stream   bench/cmd/vigiecorepost -mode default: the graph stage's defaults
+#                  (key cap 50, weak edges forgotten after 6 h), bounded memory
 #
-# and compares the toolkit's edges with Vigie's (bench/cnt_compare.py: the
-# toolkit stores each edge per direction, and self-loops; both directions
-# are merged and weights >= 2 compared). It prints a markdown table and
-# writes it into docs/benchmarks.md with the machine, versions, date and
-# load average, replacing the section of the same size. It also runs the
-# community-detection benchmark (BenchmarkCommunities at 1M nodes and 5M
-# edges, or BenchmarkDetect where that does not exist yet).
+# and compares each Vigie edge list with the toolkit's table
+# (bench/cnt_compare.py: the toolkit stores each edge once per direction,
+# plus self-loops; self-loops are dropped, both directions checked equal
+# and merged). It prints a markdown table per size and writes it into
+# docs/benchmarks.md with the machine, versions, date and load average,
+# replacing the section of the same size and keeping the others. It also
+# runs the community-detection benchmark (BenchmarkCommunities at 1M nodes
+# and 5M edges, or BenchmarkDetect where that does not exist).
 #
 # Knobs (environment):
 #   BENCH_ROWS            sizes to run, default "1000000"
 #   BENCH_SEED            generator seed, default 1
-#   BENCH_CNT_TIMEOUT     seconds the toolkit may take per size, default 1200
-#   BENCH_EXACT_MAX_ROWS  largest size for Vigie's exact mode, default 2000000:
-#                         it keeps every pair ever seen (about 4 GB at 1M rows)
+#   BENCH_CNT_TIMEOUT     seconds the toolkit may take per size (both steps), default 1200
+#   BENCH_VIGIE_TIMEOUT   seconds each Vigie run may take, default 3600
+#   BENCH_MAX_RSS_MB      memory guard: a run whose processes hold more is stopped, default 16000
+#   BENCH_EXACT_MAX_ROWS  largest size for the uncapped engine run, default 2000000: it
+#                         keeps every pair ever seen (about 6 GB at 1M rows)
 #   BENCH_COMMUNITIES     0 skips the community-detection benchmark
 #   VIGIE_CACHE           cache directory (venv, data, binaries), default .ci/cache
 set -euo pipefail
@@ -37,6 +45,8 @@ ROOT=$PWD
 ROWS=${BENCH_ROWS:-1000000}
 SEED=${BENCH_SEED:-1}
 CNT_TIMEOUT=${BENCH_CNT_TIMEOUT:-1200}
+VIGIE_TIMEOUT=${BENCH_VIGIE_TIMEOUT:-3600}
+MAX_RSS_MB=${BENCH_MAX_RSS_MB:-16000}
 EXACT_MAX=${BENCH_EXACT_MAX_ROWS:-2000000}
 CACHE=${VIGIE_CACHE:-.ci/cache}
 mkdir -p "$CACHE"
@@ -63,51 +73,79 @@ if ! "$VENV/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.vers
 fi
 PY=$VENV/bin/python
 
-log "building the generator and the Vigie runner"
+log "building vigie, the generator and the graph-stage runner"
 mkdir -p "$BIN"
 $GO build -o "$BIN/corepostgen" ./bench/cmd/corepostgen
 $GO build -o "$BIN/vigiecorepost" ./bench/cmd/vigiecorepost
+$GO build -o "$BIN/vigie" ./cmd/vigie
+VIGIE=$BIN/vigie
 GEN_HASH=$(sha256sum <bench/cmd/corepostgen/main.go | cut -c1-16)
 
 # tree_rss_peak PID: peak of the summed RSS (KB) of PID and its
 # descendants, sampled twice a second. /usr/bin/time reports the largest
 # single process; the toolkit runs a pool of worker processes, whose sum
-# is what the machine must hold.
+# is what the machine must hold. Over MAX_RSS_MB the run is stopped (its
+# timeout wrapper, a child of PID, is sent TERM and passes it on to the
+# whole run), so a size too big for the machine fails alone instead of
+# starving everything else on it; the flag file $2 records it.
 tree_rss_peak() {
-	local root=$1 peak=0 cur
+	local root=$1 flag=$2 peak=0 cur
 	while kill -0 "$root" 2>/dev/null; do
 		cur=$(ps -e -o pid=,ppid=,rss= | awk -v r="$root" '
 			{ pp[$1] = $2; rss[$1] = $3 }
 			END { s = 0; for (p in pp) { q = p; n = 0; while (q != r && (q in pp) && n++ < 64) q = pp[q]; if (q == r) s += rss[p] } print s }')
 		if ((cur > peak)); then peak=$cur; fi
+		if ((cur > MAX_RSS_MB * 1024)) && [ ! -e "$flag" ]; then
+			echo "$cur" >"$flag"
+			for child in $(ps -o pid= --ppid "$root"); do kill -TERM "$child" 2>/dev/null || true; done
+		fi
 		sleep 0.5
 	done
 	echo "$peak"
 }
 
-# measure NAME LOG CMD...: runs CMD under /usr/bin/time -v, its output to
-# LOG; sets M_STATUS, M_WALL (s), M_RSS (MB, largest process), M_TREE (MB,
-# all processes).
+# measure NAME LOG LIMIT_S CMD...: runs CMD under /usr/bin/time -v and a
+# timeout of LIMIT_S seconds (timeout signals its whole process group, so
+# worker pools stop too), its output to LOG. Sets M_STATUS, M_WALL (s),
+# M_RSS (MB, largest process), M_TREE (MB, all processes) and M_NOTE (why
+# it did not finish, or empty).
 measure() {
-	local name=$1 out=$2
-	shift 2
-	local tf=$out.time
+	local name=$1 out=$2 limit=$3
+	shift 3
+	local tf=$out.time flag=$out.oom
+	rm -f "$flag"
 	log "$name: $*"
-	/usr/bin/time -v -o "$tf" "$@" >"$out" 2>&1 &
+	/usr/bin/time -v -o "$tf" timeout --kill-after=30 "$limit" "$@" >"$out" 2>&1 &
 	local pid=$!
 	local tree
-	tree=$(tree_rss_peak "$pid")
+	tree=$(tree_rss_peak "$pid" "$flag")
 	M_STATUS=0
 	wait "$pid" || M_STATUS=$?
 	M_WALL=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; printf "%.1f", s }' "$tf")
 	M_RSS=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tf")
 	M_TREE=$(awk -v k="$tree" 'BEGIN { printf "%.0f", k / 1024 }')
-	log "$name: exit $M_STATUS, ${M_WALL} s, ${M_RSS} MB (all processes ${M_TREE} MB)"
+	M_NOTE=""
+	if [ -e "$flag" ]; then
+		M_NOTE="stopped after ${M_WALL} s: over the ${MAX_RSS_MB} MB memory guard"
+	elif [ "$M_STATUS" = 124 ] || [ "$M_STATUS" = 137 ]; then
+		M_NOTE="did not finish within ${limit} s"
+	elif [ "$M_STATUS" != 0 ]; then
+		M_NOTE="failed with exit status $M_STATUS (see $out)"
+	fi
+	log "$name: exit $M_STATUS, ${M_WALL} s, ${M_RSS} MB (all processes ${M_TREE} MB) ${M_NOTE}"
 }
 
 load() { cut -d' ' -f1 /proc/loadavg; }
-json() { "$PY" -c "import json, sys; d = json.loads(sys.stdin.read() or '{}'); print(d.get('$1', ''))"; }
-fmt_int() { "$PY" -c "import sys; v = sys.argv[1]; print(f'{int(v):,}' if v.lstrip('-').isdigit() else v)" "${1:-}"; }
+# field JSON KEY prints one field of a JSON object.
+field() { "$PY" -c "import json, sys; print(json.loads(sys.argv[1] or '{}').get(sys.argv[2], ''))" "$1" "$2"; }
+num() { "$PY" -c "
+import sys
+v = sys.argv[1]
+try:
+    f = float(v)
+    print(f'{int(f):,}' if f == int(f) else f'{f:,.{int(sys.argv[2])}f}')
+except ValueError:
+    print(v or '—')" "${1:-}" "${2:-1}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f×", a / b; else print "—" }'; }
 
 CPU=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')
@@ -117,11 +155,24 @@ GOVER=$($GO env GOVERSION)
 PYVER=$("$PY" -c 'import platform; print(platform.python_version())')
 SQLITEVER=$("$PY" -c 'import sqlite3; print(sqlite3.sqlite_version)')
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- graph post bench 2>/dev/null)" ]; then COMMIT="$COMMIT+changes"; fi
+if [ -n "$(git status --porcelain -- app graph ingest post bench 2>/dev/null)" ]; then COMMIT="$COMMIT with local changes"; fi
 DATE=$(date -u +%Y-%m-%d)
 
 SECTIONS=$(mktemp -d)
 trap 'rm -rf "$SECTIONS"' EXIT
+
+# compare_cell JSON: the "same edges and weights" cell of a comparison.
+compare_cell() {
+	local c=$1
+	if [ -z "$c" ]; then echo "—"; return; fi
+	if [ "$(field "$c" equal)" = True ]; then
+		echo "yes: all $(num "$(field "$c" common)") (weight ≥ $2)"
+	elif [ "$(field "$c" vigie_subset)" = True ]; then
+		echo "subset (weight ≥ $2): $(num "$(field "$c" common)") of $(num "$(field "$c" toolkit_edges)") toolkit edges, $(num "$(field "$c" vigie_weight_lower)") with lower weight, none extra"
+	else
+		echo "no (weight ≥ $2): $(num "$(field "$c" common)") common, $(num "$(field "$c" only_toolkit)") toolkit only, $(num "$(field "$c" only_vigie)") Vigie only, $(num "$(field "$c" weight_differs)") weights differ"
+	fi
+}
 
 for n in $ROWS; do
 	dir=$DATA/$n-s$SEED
@@ -136,105 +187,86 @@ for n in $ROWS; do
 	run=$dir/run
 	rm -rf "$run" && mkdir -p "$run"
 	load_before=$(load)
+	rows_md=()
+	notes_md=()
 
 	# The toolkit: preprocess, then compute, within CNT_TIMEOUT together.
-	# timeout signals its whole process group, so the worker pool stops too.
-	measure "toolkit preprocess" "$run/cnt_pre.log" \
-		timeout --kill-after=30 "$CNT_TIMEOUT" "$PY" -m coordination_network_toolkit "$run/cnt.db" preprocess --format csv "$dir/cnt.csv"
-	pre_status=$M_STATUS pre_wall=$M_WALL pre_rss=$M_RSS pre_tree=$M_TREE
-	cnt_note=""
-	if [ "$pre_status" = 0 ]; then
+	measure "toolkit preprocess" "$run/cnt_pre.log" "$CNT_TIMEOUT" \
+		"$PY" -m coordination_network_toolkit "$run/cnt.db" preprocess --format csv "$dir/cnt.csv"
+	pre_wall=$M_WALL pre_rss=$M_RSS pre_tree=$M_TREE cnt_note=$M_NOTE
+	comp_wall=0 comp_rss=0 comp_tree=0
+	if [ -z "$cnt_note" ]; then
 		left=$(awk -v t="$CNT_TIMEOUT" -v w="$pre_wall" 'BEGIN { l = int(t - w); print (l > 1 ? l : 1) }')
-		measure "toolkit compute" "$run/cnt_compute.log" \
-			timeout --kill-after=30 "$left" "$PY" -m coordination_network_toolkit "$run/cnt.db" compute co_retweet --time_window 60
-		comp_status=$M_STATUS comp_wall=$M_WALL comp_rss=$M_RSS comp_tree=$M_TREE
+		measure "toolkit compute" "$run/cnt_compute.log" "$left" \
+			"$PY" -m coordination_network_toolkit "$run/cnt.db" compute co_retweet --time_window 60
+		comp_wall=$M_WALL comp_rss=$M_RSS comp_tree=$M_TREE
+		[ -z "$M_NOTE" ] || cnt_note="compute $M_NOTE (toolkit time limit ${CNT_TIMEOUT} s in all)"
 	else
-		comp_status=skipped comp_wall=0 comp_rss=0 comp_tree=0
+		cnt_note="preprocess $cnt_note"
 	fi
 	cnt_wall=$(awk -v a="$pre_wall" -v b="$comp_wall" 'BEGIN { printf "%.1f", a + b }')
 	cnt_rss=$((pre_rss > comp_rss ? pre_rss : comp_rss))
 	cnt_tree=$((pre_tree > comp_tree ? pre_tree : comp_tree))
 	cnt_ok=0
-	if [ "$pre_status" = 124 ] || [ "$comp_status" = 124 ]; then
-		cnt_note="did not finish within ${CNT_TIMEOUT} s (stopped during $([ "$pre_status" = 124 ] && echo preprocess || echo compute), after ${cnt_wall} s)"
-	elif [ "$pre_status" != 0 ] || [ "$comp_status" != 0 ]; then
-		cnt_note="failed (preprocess exit $pre_status, compute exit $comp_status; see $run)"
-	else
-		cnt_ok=1
-	fi
+	[ -n "$cnt_note" ] || cnt_ok=1
+	cnt_edges="—"
 
-	# Vigie, exact then default.
-	declare -A V_JSON V_WALL V_RSS V_TREE V_CMP V_NOTE
-	for mode in exact default; do
-		if [ "$mode" = exact ] && [ "$n" -gt "$EXACT_MAX" ]; then
-			V_NOTE[$mode]="not run: exact mode keeps every pair ever seen, about 300 B each (4 GB at 1M rows); above BENCH_EXACT_MAX_ROWS=$EXACT_MAX it would not fit in ${MEM_GB} GB"
-			continue
+	# Vigie. Each entry: label, minimum weight compared, edge file, command.
+	vigie_run() {
+		local key=$1 label=$2 minw=$3 edges=$4 limit=$5
+		shift 5
+		measure "vigie $key" "$run/vigie_$key.log" "$limit" "$@"
+		local wall=$M_WALL rss=$M_RSS tree=$M_TREE note=$M_NOTE
+		if [ -n "$note" ]; then
+			rows_md+=("| $(num "$n") | $label | $note | $rss | $tree | — | — | — |")
+			return
 		fi
-		measure "vigie $mode" "$run/vigie_$mode.json" \
-			"$BIN/vigiecorepost" -in "$dir/posts.jsonl" -mode "$mode" -edges "$run/vigie_${mode}_edges.csv" -truth "$dir/truth.json"
-		V_WALL[$mode]=$M_WALL V_RSS[$mode]=$M_RSS V_TREE[$mode]=$M_TREE
-		V_JSON[$mode]=$(head -1 "$run/vigie_$mode.json")
-		if [ "$M_STATUS" != 0 ]; then
-			V_NOTE[$mode]="failed (exit $M_STATUS; see $run/vigie_$mode.json)"
-			continue
-		fi
+		local cmp="" nedges="—" speed="—"
 		if [ "$cnt_ok" = 1 ]; then
-			V_CMP[$mode]=$("$PY" bench/cnt_compare.py "$run/cnt.db" "$run/vigie_${mode}_edges.csv" 2 || true)
+			cmp=$("$PY" bench/cnt_compare.py "$run/cnt.db" "$edges" "$minw" || true)
+			if [ "$minw" = 2 ] && [ "$cnt_edges" = "—" ]; then cnt_edges=$(num "$(field "$cmp" toolkit_edges)"); fi
+			speed=$(ratio "$cnt_wall" "$wall")
 		fi
-	done
+		nedges=$(awk 'END { print NR - 1 }' "$edges")
+		rows_md+=("| $(num "$n") | $label | $wall | $rss | $tree | $(num "$nedges") (weight ≥ $minw) | $(compare_cell "$cmp" "$minw") | $speed |")
+	}
+	vigie_run cnt "Vigie \`detect --compat cnt\` on the toolkit's CSV" 2 "$run/vd_cnt/edges.csv" "$VIGIE_TIMEOUT" \
+		"$VIGIE" detect --input "$dir/cnt.csv" --format cnt --compat cnt --signal repost --window 60s --min-weight 2 --out "$run/vd_cnt"
+	if [ "$n" -le "$EXACT_MAX" ]; then
+		vigie_run engine "Vigie \`detect\` (engine, uncapped, whole-file retention, clusters) on JSONL" 3 "$run/vd_engine/edges.csv" "$VIGIE_TIMEOUT" \
+			"$VIGIE" detect --input "$dir/posts.jsonl" --compat none --signal repost --window 60s --key-cap 1073741824 --out "$run/vd_engine"
+		[ -e "$run/vd_engine/nodes.csv" ] && notes_md+=("- Vigie \`detect\` engine clusters against the planted groups: $("$PY" bench/planted_score.py "$run/vd_engine/nodes.csv" "$dir/truth.json").")
+	else
+		rows_md+=("| $(num "$n") | Vigie \`detect\` engine, uncapped | not run: uncapped with whole-file retention it keeps every pair seen (about 6 GB at 1M rows); above BENCH_EXACT_MAX_ROWS=$EXACT_MAX it would not fit in $MEM_GB GB | | | | | |")
+	fi
+	vigie_run stream "Vigie graph-stage defaults (key cap 50, weak edges forgotten after 6 h) on JSONL" 2 "$run/vs_edges.csv" "$VIGIE_TIMEOUT" \
+		"$BIN/vigiecorepost" -in "$dir/posts.jsonl" -mode default -edges "$run/vs_edges.csv" -truth "$dir/truth.json"
+	if [ -s "$run/vigie_stream.log" ]; then
+		j=$(grep -m1 '^{' "$run/vigie_stream.log" || true)
+		[ -z "$j" ] || notes_md+=("- Graph-stage defaults: $(num "$(field "$j" pairs)") co-action pairs (the uncapped engine pairs every one), $(num "$(field "$j" edges)") edges live at the end, $(num "$(field "$j" clusters)") clusters of $(num "$(field "$j" cluster_accounts)") accounts, account precision $(num "$(field "$j" precision)" 3), recall $(num "$(field "$j" recall)" 3) against the planted groups; ingest $(num "$(field "$j" ingest_s)") s, detection $(num "$(field "$j" detect_s)" 2) s, live heap $(num "$(field "$j" heap_mb)") MB.")
+	fi
 	load_after=$(load)
 
-	cnt_edges="—"
-	cmp_any=${V_CMP[exact]:-${V_CMP[default]:-}}
-	if [ -n "$cmp_any" ]; then cnt_edges=$(fmt_int "$(echo "$cmp_any" | json toolkit_edges)"); fi
-
 	{
-		echo "### $(fmt_int "$n") rows"
+		echo "### $(num "$n") rows"
 		echo
-		echo "Run $DATE on $NPROC cores ($CPU), $MEM_GB GB; Go $GOVER, Python $PYVER (SQLite $SQLITEVER), coordination-network-toolkit $CNT_VERSION, Vigie $COMMIT. Load average (1 min) $load_before before, $load_after after: other work shared the machine."
+		echo "Run $DATE on $NPROC cores ($CPU), $MEM_GB GB; Go $GOVER, Python $PYVER (SQLite $SQLITEVER), coordination-network-toolkit $CNT_VERSION, Vigie $COMMIT. Load average (1 min) $load_before before, $load_after after."
 		echo
 		echo "Stream: $(echo "$shape" | tr '\n' ' ' | sed 's/ *$//')."
 		echo
-		echo "| rows | tool | wall s | peak MB (time -v) | peak MB (all processes) | edges, weight ≥ 2 | same edges and weights as the toolkit | Vigie speed-up |"
+		echo "| rows | tool | wall s | peak MB (time -v) | peak MB (all processes) | edges | same edges and weights as the toolkit | Vigie speed-up |"
 		echo "|---:|---|---:|---:|---:|---:|---|---:|"
 		if [ "$cnt_ok" = 1 ]; then
-			echo "| $(fmt_int "$n") | toolkit (preprocess $pre_wall s + compute $comp_wall s) | $cnt_wall | $cnt_rss | $cnt_tree | $cnt_edges | — | — |"
+			echo "| $(num "$n") | toolkit: preprocess $pre_wall s + compute co_retweet $comp_wall s | $cnt_wall | $cnt_rss | $cnt_tree | $cnt_edges (weight ≥ 2) | — | — |"
 		else
-			echo "| $(fmt_int "$n") | toolkit | $cnt_note | $cnt_rss | $cnt_tree | — | — | — |"
+			echo "| $(num "$n") | toolkit | $cnt_note | $cnt_rss | $cnt_tree | — | — | — |"
 		fi
-		for mode in exact default; do
-			if [ -n "${V_NOTE[$mode]:-}" ]; then
-				echo "| $(fmt_int "$n") | Vigie $mode | ${V_NOTE[$mode]} | | | | | |"
-				continue
-			fi
-			j=${V_JSON[$mode]}
-			edges=$(fmt_int "$(echo "$j" | json edges_min_weight)")
-			same="—"
-			if [ -n "${V_CMP[$mode]:-}" ]; then
-				c=${V_CMP[$mode]}
-				if [ "$(echo "$c" | json equal)" = True ]; then
-					same="yes, all $(fmt_int "$(echo "$c" | json common)")"
-				else
-					same="no: $(fmt_int "$(echo "$c" | json common)") common, $(fmt_int "$(echo "$c" | json only_toolkit)") toolkit only, $(fmt_int "$(echo "$c" | json only_vigie)") Vigie only, $(fmt_int "$(echo "$c" | json weight_differs)") weights differ"
-				fi
-			fi
-			speed="—"
-			if [ "$cnt_ok" = 1 ]; then speed=$(ratio "$cnt_wall" "${V_WALL[$mode]}"); fi
-			echo "| $(fmt_int "$n") | Vigie $mode (ingest $(printf %.1f "$(echo "$j" | json ingest_s)") s, detect $(printf %.1f "$(echo "$j" | json detect_s)") s) | ${V_WALL[$mode]} | ${V_RSS[$mode]} | ${V_TREE[$mode]} | $edges | $same | $speed |"
-		done
+		printf '%s\n' "${rows_md[@]}"
 		echo
-		for mode in exact default; do
-			[ -n "${V_JSON[$mode]:-}" ] || continue
-			j=${V_JSON[$mode]}
-			echo "- Vigie $mode: $(fmt_int "$(echo "$j" | json pairs)") co-action pairs, $(fmt_int "$(echo "$j" | json edges)") edges held at the end, $(fmt_int "$(echo "$j" | json strong_edges)") of weight ≥ 3 given to community detection, $(fmt_int "$(echo "$j" | json clusters)") clusters of $(fmt_int "$(echo "$j" | json cluster_accounts)") accounts; against the planted groups, account precision $(printf %.3f "$(echo "$j" | json precision)"), recall $(printf %.3f "$(echo "$j" | json recall)")."
-		done
-		if [ "$cnt_ok" = 1 ] && [ -n "$cmp_any" ]; then
-			echo "- Toolkit table: $(fmt_int "$(echo "$cmp_any" | json toolkit_self_loops)") self-loops dropped; $(fmt_int "$(echo "$cmp_any" | json toolkit_asymmetric_pairs)") pairs whose two directions differ in weight."
-		fi
+		[ "${#notes_md[@]}" = 0 ] || printf '%s\n' "${notes_md[@]}"
 		echo
 	} >"$SECTIONS/$n.md"
 	cat "$SECTIONS/$n.md"
-	unset V_JSON V_WALL V_RSS V_TREE V_CMP V_NOTE
 done
 
 # Community detection at 1M nodes and 5M edges, from the Go benchmark.
@@ -262,7 +294,8 @@ if [ "${BENCH_COMMUNITIES:-1}" != 0 ]; then
 				}
 				printf "| %s | %s | %s | %s | %s |\n", name, s, mb, c, q
 			}' "$out"
-			grep -m1 'graph:' "$out" | sed 's/^ *[a-z_]*\.go:[0-9]*: /\nGraph: /' || true
+			g=$(grep -m1 -o 'graph: [0-9].*' "$out" || true)
+			[ -z "$g" ] || printf '\nBenchmark %s.\n' "$g"
 			echo
 		} >"$SECTIONS/communities.md"
 		cat "$SECTIONS/communities.md"

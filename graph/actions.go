@@ -170,7 +170,7 @@ func domainOf(raw string) string {
 // "" for texts of fewer than DefaultTextMinWords words, too short to be
 // evidence.
 func textKey(s string) string {
-	ts, _, ok := signText(nil, s, DefaultTextMinWords)
+	ts, ok := signText(s, DefaultTextMinWords)
 	if !ok {
 		return ""
 	}

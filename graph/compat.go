@@ -588,7 +588,7 @@ func CNTParamsFor(kind post.Kind, window time.Duration) (CNTParams, error) {
 	case post.KindLink:
 		return CNTParams{TimeWindow: window}, nil
 	}
-	return CNTParams{}, fmt.Errorf("graph: CNT has no network for %q: %w", kind, ErrCompatKind)
+	return CNTParams{}, fmt.Errorf("graph: CNT has co_retweet (repost), co_link (link) and co_reply (reply), not %q: %w", kind, ErrCompatKind)
 }
 
 // CNTEdge is one row of the toolkit's network table: User1 -> User2 with

@@ -161,9 +161,11 @@ type Engine struct {
 	textNeed  int // equal signature slots for a text match
 	mediaDist int
 	scratchB  []uint64
-	scratchN  []*nearEntry
 	scratchM  []nearMatch
-	scratchT  []byte
+	signer    signer
+	// nextNearSweep is when sweepNear next runs. It is not snapshotted:
+	// sweepNear only frees memory.
+	nextNearSweep int64
 }
 
 // counters are the cumulative Stats figures, kept in snapshots.
@@ -254,7 +256,7 @@ func (e *Engine) Add(p *post.Post) bool {
 	var ts textSig
 	hasText := false
 	if e.textOn && p.RepostOf == "" { // as in Actions
-		ts, e.scratchT, hasText = signText(e.scratchT, p.Text, e.cfg.TextMinWords)
+		ts, hasText = e.signer.sign(p.Text, e.cfg.TextMinWords)
 	}
 	if len(e.scratchK) > 0 || hasText {
 		acc := e.intern(p.AuthorKey())
@@ -274,6 +276,9 @@ func (e *Engine) Add(p *post.Post) bool {
 	if e.maxTime >= e.nextSweep {
 		e.sweep()
 		e.nextSweep = e.maxTime + e.sweepGap
+	}
+	if e.maxTime >= e.nextNearSweep {
+		e.sweepNear()
 	}
 	return true
 }
@@ -622,7 +627,8 @@ func (e *Engine) Stats() Stats {
 		s.WindowActions += len(b.entries)
 	}
 	s.NearBuckets = len(e.text.buckets) + len(e.media.buckets)
-	s.NearActions = len(e.text.distinct()) + len(e.media.distinct())
+	nearCut := e.maxTime - e.lateness - e.window
+	s.NearActions = len(e.text.live(nearCut)) + len(e.media.live(nearCut))
 	if e.started {
 		s.StreamTime = time.Unix(0, e.maxTime).UTC()
 	}

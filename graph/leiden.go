@@ -1,9 +1,6 @@
 package graph
 
 import (
-	"fmt"
-	"os"
-	"time"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -29,9 +26,9 @@ import (
 // Constant Potts Model with k the node sizes and scale its resolution.
 
 // Leiden's fixed parameters. leidenSeed makes runs reproducible: the
-// random visiting order and the randomised merges of the refinement come
-// from one PCG stream seeded with it, so the same graph always gives the
-// same partition. leidenTheta is the paper's randomness θ = 0.01 in the
+// refinement's random visiting order and randomised merges come from one
+// PCG stream seeded with it, so the same graph always gives the same
+// partition. leidenTheta is the paper's randomness θ = 0.01 in the
 // refinement: a node joins a sub-community with probability proportional
 // to exp(ΔH/θ) among the moves that do not lower the quality.
 const (
@@ -80,9 +77,7 @@ func leiden(g *csr, q leidenQuality, seed uint64) []int32 {
 	part := identity(n) // node of the current graph -> community
 	cur, k := g, slices.Clone(q.k)
 	for range maxLeidenLevels {
-		t0 := time.Now()
-		nc := moveNodesFast(cur, k, q.scale, part, rng)
-		dbg("level nodes %d edges %d -> comms %d in %v", cur.len(), len(cur.adj), nc, time.Since(t0))
+		nc := moveNodesFast(cur, k, q.scale, part)
 		if nc == cur.len() {
 			break // every community is one (connected) node: done
 		}
@@ -93,7 +88,6 @@ func leiden(g *csr, q leidenQuality, seed uint64) []int32 {
 			// step splits what may be disconnected in it).
 			break
 		}
-		dbg("refined %d in %v", nr, time.Since(t0))
 		next := aggregate(cur, ref, nr)
 		nk := make([]float64, nr)
 		npart := make([]int32, nr)
@@ -114,13 +108,17 @@ func leiden(g *csr, q leidenQuality, seed uint64) []int32 {
 }
 
 // moveNodesFast is Leiden's local moving phase: nodes are visited from a
-// queue, initially all of them in random order; a node moves to the
-// neighbouring or empty community with the best strictly positive gain,
+// queue, initially all of them; a node moves to the neighbouring or empty
+// community with the best strictly positive gain (ties: lowest index),
 // and its neighbours outside its new community are queued again. Unlike
 // Louvain's passes over every node, only nodes whose neighbourhood
-// changed are revisited. part is updated in place and renumbered
-// 0..nc-1 in order of first node; nc is returned.
-func moveNodesFast(g *csr, k []float64, scale float64, part []int32, rng *rand.Rand) int {
+// changed are revisited. The queue starts in index order rather than the
+// paper's random order: Detect's index order is account-key order,
+// arbitrary with respect to the graph, and on a 1M-node graph visiting
+// neighbouring indices together was markedly faster than a random
+// permutation, for the same partition quality. part is updated in place
+// and renumbered 0..nc-1 in order of first node; nc is returned.
+func moveNodesFast(g *csr, k []float64, scale float64, part []int32) int {
 	n := g.len()
 	tot := make([]float64, n)
 	count := make([]int32, n)
@@ -245,8 +243,27 @@ func refinePartition(g *csr, k []float64, scale, norm float64, part []int32, nc 
 	var touched []int32
 	var cand []int32
 	var logw []float64
-	for _, vi := range rng.Perm(n) {
-		v := int32(vi)
+	// Visit community by community (nodes of one community share
+	// neighbours, which keeps memory access local on large graphs), in
+	// random order within each, as the paper's MergeNodesSubset does.
+	order := make([]int32, n)
+	start := make([]int32, nc+1)
+	for _, c := range part {
+		start[c+1]++
+	}
+	for c := range nc {
+		start[c+1] += start[c]
+	}
+	fill := slices.Clone(start[:nc])
+	for i, c := range part {
+		order[fill[c]] = int32(i)
+		fill[c]++
+	}
+	for c := range nc {
+		seg := order[start[c]:start[c+1]]
+		rng.Shuffle(len(seg), func(i, j int) { seg[i], seg[j] = seg[j], seg[i] })
+	}
+	for _, v := range order {
 		if ref[v] != v || refSize[v] != 1 {
 			continue // no longer alone
 		}
@@ -372,10 +389,4 @@ func splitDisconnected(g *csr, comm []int32) []int32 {
 	}
 	renumber(out)
 	return out
-}
-
-func dbg(f string, a ...any) {
-	if os.Getenv("LDEBUG") != "" {
-		fmt.Fprintf(os.Stderr, f+"\n", a...)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode"
@@ -74,8 +75,10 @@ const (
 	anchorSlots = 4
 	// lshRecall is the probability, for two texts whose similarity is
 	// exactly the threshold, that they share at least one band; lshParams
-	// chooses the narrowest bands that keep it.
-	lshRecall = 0.99
+	// chooses the narrowest bands that keep it. Higher costs buckets: at
+	// the default threshold 0.99 would take 32 bands of 4 rows instead of
+	// 25 of 5, and make texts at 0.3 candidates four times as often.
+	lshRecall = 0.98
 )
 
 // minhashA and minhashB are the MinHash hash family: slot i maps a
@@ -147,8 +150,8 @@ func normaliseText(buf []byte, s string) ([]byte, int) {
 		// Next field.
 		i := 0
 		for i < len(s) {
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if !unicode.IsSpace(r) {
+			sp, n := spaceAt(s, i)
+			if !sp {
 				break
 			}
 			i += n
@@ -156,8 +159,8 @@ func normaliseText(buf []byte, s string) ([]byte, int) {
 		s = s[i:]
 		j := 0
 		for j < len(s) {
-			r, n := utf8.DecodeRuneInString(s[j:])
-			if unicode.IsSpace(r) {
+			sp, n := spaceAt(s, j)
+			if sp {
 				break
 			}
 			j += n
@@ -169,6 +172,22 @@ func normaliseText(buf []byte, s string) ([]byte, int) {
 		}
 		inWord = false
 		for _, r := range field {
+			if r < utf8.RuneSelf { // ASCII, most of most texts
+				c := byte(r)
+				if 'A' <= c && c <= 'Z' {
+					c += 'a' - 'A'
+				}
+				if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+					if !inWord {
+						sep()
+						inWord = true
+					}
+					buf = append(buf, c)
+				} else {
+					inWord = false
+				}
+				continue
+			}
 			r1, r2 := foldRune(r)
 			for _, r := range [2]rune{r1, r2} {
 				switch {
@@ -192,6 +211,16 @@ func normaliseText(buf []byte, s string) ([]byte, int) {
 		}
 	}
 	return buf, words
+}
+
+// spaceAt tells whether the character at s[i] is white space, and its
+// length in bytes.
+func spaceAt(s string, i int) (bool, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return c == ' ' || '\t' <= c && c <= '\r', 1
+	}
+	r, n := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsSpace(r), n
 }
 
 // isLinkField tells whether a whitespace-separated field is a link.
@@ -304,17 +333,32 @@ type textSig struct {
 	snippet string   // the first textSnippet bytes of the normalised text
 }
 
-// signText normalises text and returns its signature, or ok false when it
-// has fewer than minWords words. buf is scratch space, returned for reuse.
-func signText(buf []byte, text string, minWords int) (textSig, []byte, bool) {
-	norm, words := normaliseText(buf[:0], text)
+// signer signs texts, reusing its scratch space from one text to the
+// next. The zero value is ready.
+type signer struct {
+	norm []byte
+	off  []int
+	xs   []uint64
+}
+
+// signText signs one text with a fresh signer; see signer.sign.
+func signText(text string, minWords int) (textSig, bool) {
+	var s signer
+	return s.sign(text, minWords)
+}
+
+// sign normalises text and returns its signature, or ok false when it
+// has fewer than minWords words.
+func (s *signer) sign(text string, minWords int) (textSig, bool) {
+	var words int
+	s.norm, words = normaliseText(s.norm[:0], text)
 	if words < max(1, minWords) {
-		return textSig{}, norm, false
+		return textSig{}, false
 	}
 	ts := textSig{sig: make([]uint32, sigSize)}
-	minhash(ts.sig, norm)
+	s.minhash(ts.sig)
 	ts.anchor = textAnchor(ts.sig)
-	snip := norm
+	snip := s.norm
 	if len(snip) > textSnippet {
 		snip = snip[:textSnippet]
 		for !utf8.Valid(snip) {
@@ -322,19 +366,16 @@ func signText(buf []byte, text string, minWords int) (textSig, []byte, bool) {
 		}
 	}
 	ts.snippet = string(snip)
-	return ts, norm, true
+	return ts, true
 }
 
-// minhash fills sig with the MinHash signature of norm's character
-// shingles (one shingle of the whole text when it is shorter than a
-// shingle). norm must not be empty.
-func minhash(sig []uint32, norm []byte) {
-	for i := range sig {
-		sig[i] = math.MaxUint32
-	}
+// minhash fills sig with the MinHash signature of the character shingles
+// of s.norm (one shingle of the whole text when it is shorter than a
+// shingle), which must not be empty.
+func (s *signer) minhash(sig []uint32) {
+	norm := s.norm
 	// Offsets of the first maxShingleRunes+1 runes.
-	var offBuf [256]int
-	off := offBuf[:0]
+	off := s.off[:0]
 	for i := range string(norm) {
 		if len(off) > maxShingleRunes {
 			break
@@ -346,13 +387,25 @@ func minhash(sig []uint32, norm []byte) {
 	}
 	n := len(off) - 1 // runes
 	k := min(shingleRunes, n)
+	xs := s.xs[:0]
 	for i := 0; i+k <= n; i++ {
-		x := shingleHash(norm[off[i]:off[i+k]])
-		for j := range sig {
-			if v := uint32((minhashA[j]*x + minhashB[j]) >> 32); v < sig[j] {
-				sig[j] = v
-			}
+		xs = append(xs, shingleHash(norm[off[i]:off[i+k]]))
+	}
+	s.off, s.xs = off, xs
+	// Four slots per pass over the shingles: each shingle hash is loaded
+	// once for four independent multiply-shift-min chains.
+	out := (*[sigSize]uint32)(sig)
+	for j := 0; j < sigSize; j += 4 {
+		a0, a1, a2, a3 := minhashA[j], minhashA[j+1], minhashA[j+2], minhashA[j+3]
+		b0, b1, b2, b3 := minhashB[j], minhashB[j+1], minhashB[j+2], minhashB[j+3]
+		m0, m1, m2, m3 := uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32)
+		for _, x := range xs {
+			m0 = min(m0, uint32((a0*x+b0)>>32))
+			m1 = min(m1, uint32((a1*x+b1)>>32))
+			m2 = min(m2, uint32((a2*x+b2)>>32))
+			m3 = min(m3, uint32((a3*x+b3)>>32))
 		}
+		out[j], out[j+1], out[j+2], out[j+3] = m0, m1, m2, m3
 	}
 }
 
@@ -393,9 +446,10 @@ func agreement(a, b []uint32) int {
 // lshParams returns the band count and rows per band for a similarity
 // threshold: the most rows (so the fewest chance candidates) such that two
 // texts of similarity exactly t share a band with probability at least
-// lshRecall, 1-(1-t^rows)^bands >= 0.99. At the default 0.7 it gives 32
-// bands of 4 rows: texts at 0.5 are candidates with probability 0.87, at
-// 0.3 with 0.23, and all candidates are checked against the threshold.
+// lshRecall, 1-(1-t^rows)^bands >= 0.98. At the default 0.7 it gives 25
+// bands of 5 rows: texts at 0.7 are candidates with probability 0.990,
+// at 0.75 with 0.999, at 0.5 with 0.55 and at 0.3 with 0.06; every
+// candidate is then checked against the threshold.
 func lshParams(t float64) (bands, rows int) {
 	for r := sigSize; r >= 1; r-- {
 		b := sigSize / r
@@ -480,15 +534,25 @@ type nearObj struct {
 // It is shared by every bucket it is in.
 type nearEntry struct {
 	entry
-	obj nearObj
-	sig []uint32 // text: MinHash signature
-	ph  uint64   // media: perceptual hash
+	obj  nearObj
+	sig  []uint32 // text: MinHash signature
+	ph   uint64   // media: perceptual hash
+	mark uint64   // the last lookup that met it, so a lookup counts it once
+}
+
+// nearItem is an entry in one bucket with what a lookup reads first kept
+// inline, so that entries outside the window and, for media, hashes too
+// far away are passed over without following the pointer.
+type nearItem struct {
+	t  int64
+	ph uint64
+	en *nearEntry
 }
 
 // nearBucket holds the recent entries of one bucket, oldest first, by
 // (t, seq).
 type nearBucket struct {
-	entries []*nearEntry
+	items []nearItem
 }
 
 // nearIndex is a bucketed index of recent near-duplicate actions.
@@ -496,39 +560,49 @@ type nearIndex struct {
 	kind    uint8
 	cap     int
 	buckets map[uint64]*nearBucket
+	stamp   uint64 // lookups so far; see nearEntry.mark
 }
 
 func newNearIndex(kind uint8, bucketCap int) nearIndex {
 	return nearIndex{kind: kind, cap: bucketCap, buckets: map[uint64]*nearBucket{}}
 }
 
-// trim drops entries older than cutoff.
-func (b *nearBucket) trim(cutoff int64) {
-	n := 0
-	for n < len(b.entries) && b.entries[n].t < cutoff {
-		n++
-	}
-	if n > 0 {
-		b.entries = slices.Delete(b.entries, 0, n)
+// stale returns how many items are older than cutoff.
+func (b *nearBucket) stale(cutoff int64) int {
+	n, _ := slices.BinarySearchFunc(b.items, cutoff, func(it nearItem, t int64) int { return cmp.Compare(it.t, t) })
+	return n
+}
+
+// trim drops the items older than cutoff, when they are at least half of
+// the bucket or when all is set. Until then they are harmless: a lookup
+// starts at its window, which begins after cutoff (a post older than
+// maxTime-Lateness is rejected), and when the bucket is full its oldest
+// item, a stale one, makes room as trimming would have. A media bucket
+// holds thousands of items, and trimming one stale item per insert would
+// move all the others each time.
+func (b *nearBucket) trim(cutoff int64, all bool) {
+	if n := b.stale(cutoff); n > 0 && (all || 2*n >= len(b.items)) {
+		b.items = slices.Delete(b.items, 0, n)
 	}
 }
 
-// insert adds ne under the bucket cap: when full, the oldest entry makes
+// insert adds ne under the bucket cap: when full, the oldest item makes
 // room, unless ne is older than all of them.
 func (b *nearBucket) insert(ne *nearEntry, bucketCap int) {
-	if len(b.entries) >= bucketCap {
-		if ne.t < b.entries[0].t {
+	if len(b.items) >= bucketCap {
+		if ne.t < b.items[0].t {
 			return
 		}
-		b.entries = slices.Delete(b.entries, 0, 1)
+		b.items = slices.Delete(b.items, 0, 1)
 	}
-	at, _ := slices.BinarySearchFunc(b.entries, ne, func(x, y *nearEntry) int {
-		if c := cmp.Compare(x.t, y.t); c != 0 {
-			return c
+	// ne has the highest seq, so it goes after every item of its time.
+	at, _ := slices.BinarySearchFunc(b.items, ne.t, func(it nearItem, t int64) int {
+		if it.t <= t {
+			return -1
 		}
-		return cmp.Compare(x.seq, y.seq)
+		return 1
 	})
-	b.entries = slices.Insert(b.entries, at, ne)
+	b.items = slices.Insert(b.items, at, nearItem{t: ne.t, ph: ne.ph, en: ne})
 }
 
 // nearMatch is a verified candidate and how close it is (higher is
@@ -540,39 +614,43 @@ type nearMatch struct {
 
 // addNear indexes ne under keys: it finds the indexed actions within
 // Window sharing a bucket, keeps those near says are near-duplicates,
-// gives ne its family (own if none matches; see the index's doc), pairs
-// ne with the latest KeyCap matches of other accounts, and inserts it.
+// gives ne its family (its own, own, if none matches; see the index's
+// doc), pairs ne with the latest KeyCap matches of other accounts, and
+// inserts it. For media, maxDist pre-filters items on their inline hash.
 func (e *Engine) addNear(ix *nearIndex, keys []uint64, ne *nearEntry, own nearObj, near func(*nearEntry) (int, bool)) {
 	e.stats.Actions++
-	cutoff := e.maxTime - e.lateness - e.window
-	cands := e.scratchN[:0]
+	ix.stamp++
+	media := ix.kind == kindMedia
+	lo, hi := ne.t-e.window, ne.t+e.window
+	matches := e.scratchM[:0]
 	for _, k := range keys {
 		b := ix.buckets[k]
 		if b == nil {
 			continue
 		}
-		b.trim(cutoff)
-		for _, c := range b.entries {
-			if c.t >= ne.t-e.window && c.t <= ne.t+e.window {
-				cands = append(cands, c)
+		i, _ := slices.BinarySearchFunc(b.items, lo, func(it nearItem, t int64) int { return cmp.Compare(it.t, t) })
+		for _, it := range b.items[i:] {
+			if it.t > hi {
+				break
 			}
-		}
-	}
-	// A candidate found in several buckets is one candidate.
-	slices.SortFunc(cands, func(x, y *nearEntry) int { return cmp.Compare(x.seq, y.seq) })
-	cands = slices.Compact(cands)
-	matches := e.scratchM[:0]
-	for _, c := range cands {
-		if s, ok := near(c); ok {
-			matches = append(matches, nearMatch{c, s})
+			if media && bits.OnesCount64(it.ph^ne.ph) > e.mediaDist {
+				continue
+			}
+			c := it.en
+			if c.mark == ix.stamp {
+				continue // found in an earlier bucket
+			}
+			c.mark = ix.stamp
+			if s, ok := near(c); ok {
+				matches = append(matches, nearMatch{c, s})
+			}
 		}
 	}
 	ne.obj = own
 	if len(matches) > 0 {
 		best := matches[0]
 		for _, m := range matches[1:] {
-			if m.score > best.score || m.score == best.score &&
-				(m.en.t < best.en.t || m.en.t == best.en.t && m.en.post < best.en.post) {
+			if nearBefore(m, best) {
 				best = m
 			}
 		}
@@ -598,43 +676,78 @@ func (e *Engine) addNear(ix *nearIndex, keys []uint64, ne *nearEntry, own nearOb
 	}
 	e.seq++
 	ne.seq = e.seq
+	cutoff := e.maxTime - e.lateness - e.window
 	for _, k := range keys {
 		b := ix.buckets[k]
 		if b == nil {
 			b = &nearBucket{}
 			ix.buckets[k] = b
 		}
+		b.trim(cutoff, false)
 		b.insert(ne, ix.cap)
 	}
-	clear(cands)
-	e.scratchN = cands[:0]
 	clear(matches)
 	e.scratchM = matches[:0]
 }
 
+// nearBefore tells whether match x is a better family to join than y:
+// closer, then earlier, then of the lower post key, then of the lower
+// seq (one post may attach several images). A total order, so the choice
+// does not depend on the order buckets were read in.
+func nearBefore(x, y nearMatch) bool {
+	if x.score != y.score {
+		return x.score > y.score
+	}
+	if x.en.t != y.en.t {
+		return x.en.t < y.en.t
+	}
+	if x.en.post != y.en.post {
+		return x.en.post < y.en.post
+	}
+	return x.en.seq < y.en.seq
+}
+
+// sweepNear trims the near-duplicate indexes every Window+Lateness of
+// stream time, more often than the engine's sweep (by default every 90
+// minutes): a text is in 25 buckets (at the default threshold), most of them its own, and
+// holding them until the next sweep would hold 15 times more buckets
+// than the window needs. Like sweep, it only frees memory.
+func (e *Engine) sweepNear() {
+	cut := e.maxTime - e.lateness - e.window
+	e.text.sweep(cut, nil)
+	e.media.sweep(cut, nil)
+	e.nextNearSweep = e.maxTime + e.window + e.lateness
+}
+
 // sweep trims every bucket, drops empty ones, and marks the accounts the
-// remaining entries refer to.
+// remaining entries refer to in used, unless it is nil.
 func (ix *nearIndex) sweep(cutoff int64, used []bool) {
 	for k, b := range ix.buckets {
-		b.trim(cutoff)
-		if len(b.entries) == 0 {
+		b.trim(cutoff, true)
+		if len(b.items) == 0 {
 			delete(ix.buckets, k)
 			continue
 		}
-		if cap(b.entries) > 2*len(b.entries)+8 {
-			b.entries = slices.Clip(slices.Clone(b.entries))
+		if cap(b.items) > 2*len(b.items)+8 {
+			b.items = slices.Clip(slices.Clone(b.items))
 		}
-		for _, en := range b.entries {
-			used[en.acc] = true
+		if used == nil {
+			continue
+		}
+		for _, it := range b.items {
+			used[it.en.acc] = true
 		}
 	}
 }
 
-// distinct returns the distinct entries of the index, by seq.
-func (ix *nearIndex) distinct() []*nearEntry {
+// live returns the distinct entries of the index no older than cutoff,
+// by seq: the state that can still change a result.
+func (ix *nearIndex) live(cutoff int64) []*nearEntry {
 	var all []*nearEntry
 	for _, b := range ix.buckets {
-		all = append(all, b.entries...)
+		for _, it := range b.items[b.stale(cutoff):] {
+			all = append(all, it.en)
+		}
 	}
 	slices.SortFunc(all, func(x, y *nearEntry) int { return cmp.Compare(x.seq, y.seq) })
 	return slices.Compact(all)
@@ -653,7 +766,8 @@ func (e *Engine) addText(ts textSig, acc uint32, t int64, pk string) {
 
 // snapNear is a near-duplicate index in a snapshot: each entry once, by
 // Seq, and each bucket as the Seqs of its entries, since one entry sits in
-// several buckets.
+// several buckets. Items older than the trimming cutoff are left out, so
+// the bytes do not depend on when buckets were last trimmed.
 type snapNear struct {
 	Entries []snapNearEntry
 	Buckets []snapNearBucket
@@ -675,10 +789,11 @@ type snapNearBucket struct {
 	Seqs []uint64
 }
 
-// snapshot returns the index with account names for indices, sorted.
-func (ix *nearIndex) snapshot(accName []string) snapNear {
+// snapshot returns the index's live state with account names for
+// indices, sorted.
+func (ix *nearIndex) snapshot(accName []string, cutoff int64) snapNear {
 	var s snapNear
-	for _, en := range ix.distinct() {
+	for _, en := range ix.live(cutoff) {
 		s.Entries = append(s.Entries, snapNearEntry{
 			T: en.t, Seq: en.seq, Account: accName[en.acc], Post: en.post,
 			ObjH: en.obj.h, ObjKey: en.obj.key, Sig: en.sig, PH: en.ph,
@@ -686,9 +801,13 @@ func (ix *nearIndex) snapshot(accName []string) snapNear {
 	}
 	s.Buckets = make([]snapNearBucket, 0, len(ix.buckets))
 	for k, b := range ix.buckets {
-		sb := snapNearBucket{Key: k, Seqs: make([]uint64, len(b.entries))}
-		for i, en := range b.entries {
-			sb.Seqs[i] = en.seq
+		items := b.items[b.stale(cutoff):]
+		if len(items) == 0 {
+			continue
+		}
+		sb := snapNearBucket{Key: k, Seqs: make([]uint64, len(items))}
+		for i, it := range items {
+			sb.Seqs[i] = it.en.seq
 		}
 		s.Buckets = append(s.Buckets, sb)
 	}
@@ -727,18 +846,18 @@ func (ix *nearIndex) restore(s snapNear, acc func(string) uint32, str func(strin
 		if len(sb.Seqs) == 0 || len(sb.Seqs) > ix.cap {
 			return fmt.Errorf("graph: snapshot %s bucket %x: %d entries, cap %d", name, sb.Key, len(sb.Seqs), ix.cap)
 		}
-		b := &nearBucket{entries: make([]*nearEntry, len(sb.Seqs))}
+		b := &nearBucket{items: make([]nearItem, len(sb.Seqs))}
 		for i, q := range sb.Seqs {
 			en := bySeq[q]
 			if en == nil {
 				return fmt.Errorf("graph: snapshot %s bucket %x: unknown entry %d", name, sb.Key, q)
 			}
 			if i > 0 {
-				if p := b.entries[i-1]; p.t > en.t || p.t == en.t && p.seq >= en.seq {
+				if p := b.items[i-1].en; p.t > en.t || p.t == en.t && p.seq >= en.seq {
 					return fmt.Errorf("graph: snapshot %s bucket %x: entries out of order", name, sb.Key)
 				}
 			}
-			b.entries[i] = en
+			b.items[i] = nearItem{t: en.t, ph: en.ph, en: en}
 		}
 		ix.buckets[sb.Key] = b
 	}

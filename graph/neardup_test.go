@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -192,7 +193,7 @@ func FuzzNormaliseText(f *testing.F) {
 		if !bytes.Equal(again, got) || m != n {
 			t.Fatalf("not idempotent: %q -> %q", got, again)
 		}
-		ts, _, ok := signText(nil, s, 1)
+		ts, ok := signText(s, 1)
 		if ok != (n >= 1) || ok && (len(ts.sig) != sigSize || len(ts.snippet) > textSnippet || !utf8.ValidString(ts.snippet)) {
 			t.Fatalf("signText(%q): ok %v, %d slots, snippet %q", s, ok, len(ts.sig), ts.snippet)
 		}
@@ -240,9 +241,9 @@ func TestLSHParams(t *testing.T) {
 	}{
 		{0.3, 64, 2, 39},
 		{0.5, 42, 3, 64},
-		{0.7, 32, 4, 90},
-		{0.8, 21, 6, 103},
-		{0.9, 12, 10, 116},
+		{0.7, 25, 5, 90},
+		{0.8, 18, 7, 103},
+		{0.9, 11, 11, 116},
 		{1, 1, 128, 128},
 		{0.01, 128, 1, 2},
 	}
@@ -537,12 +538,12 @@ func BenchmarkTextSignature(b *testing.B) {
 		texts[i] = organicText(r)
 		chars += len(texts[i])
 	}
-	var buf []byte
+	var s signer
 	b.ReportAllocs()
 	i := 0
 	start := time.Now()
 	for b.Loop() {
-		_, buf, _ = signText(buf, texts[i%len(texts)], DefaultTextMinWords)
+		s.sign(texts[i%len(texts)], DefaultTextMinWords)
 		i++
 	}
 	b.ReportMetric(float64(i)/time.Since(start).Seconds(), "texts/s")
@@ -563,12 +564,19 @@ func BenchmarkNearLookup(b *testing.B) {
 			if i > 0 && i%10 == 0 {
 				sigs[i] = sigs[i-1]
 			} else {
-				sigs[i], _, _ = signText(nil, organicText(r), 1)
+				sigs[i], _ = signText(organicText(r), 1)
 			}
 		}
 		e := mustNew(b, Config{Signals: []post.Kind{post.KindText}})
 		benchNear(b, e, step, func(i int, acc uint32, t int64) {
-			e.addText(sigs[i%len(sigs)], acc, t, "twitter:"+fmt.Sprint(i))
+			// A new text each time: the pool's signature with every slot
+			// moved by the round through the pool.
+			ts := sigs[i%len(sigs)]
+			ts.sig = slices.Clone(ts.sig)
+			for j := range ts.sig {
+				ts.sig[j] ^= uint32(i / len(sigs))
+			}
+			e.addText(ts, acc, t, "twitter:"+fmt.Sprint(i))
 		})
 	})
 	b.Run("media", func(b *testing.B) {
@@ -582,7 +590,7 @@ func BenchmarkNearLookup(b *testing.B) {
 		}
 		e := mustNew(b, Config{Signals: []post.Kind{post.KindMedia}})
 		benchNear(b, e, step, func(i int, acc uint32, t int64) {
-			e.addMedia(hs[i%len(hs)]^uint64(i/len(hs))<<40, acc, t, "twitter:"+fmt.Sprint(i))
+			e.addMedia(hs[i%len(hs)]^mix64(uint64(i/len(hs))), acc, t, "twitter:"+fmt.Sprint(i))
 		})
 	})
 }
@@ -603,6 +611,9 @@ func benchNear(b *testing.B, e *Engine, step time.Duration, add func(i int, acc 
 			e.sweep()
 			e.nextSweep = e.maxTime + e.sweepGap
 		}
+		if e.maxTime >= e.nextNearSweep {
+			e.sweepNear()
+		}
 	}
 	for range int(2 * time.Minute / step) { // fill the window first
 		next()
@@ -615,6 +626,107 @@ func benchNear(b *testing.B, e *Engine, step time.Duration, add func(i int, acc 
 		next()
 		n++
 	}
+	b.StopTimer()
 	b.ReportMetric(float64(e.stats.Pairs-pairs)/float64(n), "pairs/op")
-	b.ReportMetric(float64(len(e.text.buckets)+len(e.media.buckets)), "buckets")
+	st := e.Stats()
+	b.ReportMetric(float64(st.NearBuckets), "buckets")
+	b.ReportMetric(float64(st.NearActions), "held")
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc)/float64(max(1, st.NearActions)), "heapB/held")
+	runtime.KeepAlive(e)
+}
+
+func TestHashtagSeq(t *testing.T) {
+	long := make([]string, post.MaxListLen)
+	for i := range long {
+		long[i] = strings.Repeat("x", 100) + fmt.Sprint(i)
+	}
+	longer := slices.Clone(long)
+	longer[len(longer)-1] = "other"
+	tests := []struct {
+		name string
+		tags []string
+		want string
+	}{
+		{"ordered, normalised as hashtags", []string{"#Vote", "France", "#vote"}, "#vote #france #vote"},
+		{"one hashtag is no sequence", []string{"#vote"}, ""},
+		{"empty tags dropped", []string{"#", "#vote"}, ""},
+		{"none", nil, ""},
+	}
+	for _, tc := range tests {
+		if got := hashtagSeqKey(tc.tags); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	a, b := hashtagSeqKey(long), hashtagSeqKey(longer)
+	if len(a) > maxSeqKey || len(b) > maxSeqKey || a == b || !utf8.ValidString(a) {
+		t.Errorf("long sequences: keys of %d and %d bytes, equal %v", len(a), len(b), a == b)
+	}
+
+	seq := func(id, author string, sec float64, tags ...string) *post.Post {
+		p := tp(id, author, sec, "")
+		p.Hashtags = tags
+		return p
+	}
+	cfg := Config{Signals: []post.Kind{post.KindHashtagSeq}}
+	for _, tc := range []struct {
+		name string
+		a, b []string
+		pair bool
+	}{
+		{"same sequence", []string{"#A", "#b", "#c"}, []string{"#a", "#B", "#c"}, true},
+		{"other order", []string{"#a", "#b", "#c"}, []string{"#a", "#c", "#b"}, false},
+		{"prefix", []string{"#a", "#b", "#c"}, []string{"#a", "#b"}, false},
+	} {
+		got := weights(run(t, cfg, []*post.Post{seq("1", "a", 0, tc.a...), seq("2", "b", 1, tc.b...)}))
+		if pair := len(got) == 1; pair != tc.pair {
+			t.Errorf("%s: paired %v, want %v", tc.name, pair, tc.pair)
+		}
+	}
+	r := seq("2", "b", 1, "#a", "#b")
+	r.RepostOf = "1"
+	if got := Actions(r, []post.Kind{post.KindHashtagSeq}); len(got) != 0 {
+		t.Errorf("repost yields %v", got)
+	}
+}
+
+// nearStream is campaign's stream with media and hashtags: the planted
+// accounts attach re-encoded copies of one image per message and a
+// hashtag sequence per message, organic posts random images and tags.
+func nearStream(seed uint64, organic, organicAccounts int, span float64) []*post.Post {
+	r := rand.New(rand.NewPCG(seed, 0x3ed1a))
+	posts := campaign(seed, organic, organicAccounts, span)
+	for _, p := range posts {
+		if strings.HasPrefix(p.Author, "plant") {
+			m := p.ID[1] - '0'
+			p.MediaHashes = []string{formatPHash(uint64(m)*0x9e3779b97f4a7c15 ^ 1<<r.IntN(64))}
+			p.Hashtags = []string{"#macron", fmt.Sprint("#msg", m), "#presidentielle"}
+			continue
+		}
+		if r.IntN(3) == 0 {
+			p.MediaHashes = []string{formatPHash(r.Uint64())}
+		}
+		for range r.IntN(4) {
+			p.Hashtags = append(p.Hashtags, "#"+topicWords[r.IntN(len(topicWords))])
+		}
+	}
+	return posts
+}
+
+// mergeByTime interleaves extra, sorted by time, into posts, which may be
+// out of order by less than Lateness: each extra post goes before the
+// first post of posts later than it.
+func mergeByTime(posts, extra []*post.Post) []*post.Post {
+	out := make([]*post.Post, 0, len(posts)+len(extra))
+	j := 0
+	for _, p := range posts {
+		for j < len(extra) && !extra[j].Time.After(p.Time) {
+			out = append(out, extra[j])
+			j++
+		}
+		out = append(out, p)
+	}
+	return append(out, extra[j:]...)
 }

@@ -162,8 +162,9 @@ func (e *Engine) Snapshot(w io.Writer) error {
 		s.Registry = append(s.Registry, snapCluster{ID: id, Members: r.Members, Platform: r.Platform, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen})
 	}
 	slices.SortFunc(s.Registry, func(x, y snapCluster) int { return strings.Compare(x.ID, y.ID) })
-	s.Text = e.text.snapshot(e.accName)
-	s.Media = e.media.snapshot(e.accName)
+	nearCut := e.maxTime - e.lateness - e.window
+	s.Text = e.text.snapshot(e.accName, nearCut)
+	s.Media = e.media.snapshot(e.accName, nearCut)
 
 	enc := gob.NewEncoder(w)
 	if err := enc.Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion}); err != nil {

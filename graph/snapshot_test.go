@@ -45,7 +45,12 @@ func TestSnapshotRestore(t *testing.T) {
 		posts = append(posts, burst(&n, []string{"q1", "q2", "q3", "q4"}, fmt.Sprint("q", i), float64(i*60))...)
 	}
 	posts = append(posts, s.posts...)
-	cfg := Config{Retention: 12 * time.Hour}
+	// Texts, images and hashtag sequences over the same two days, with a
+	// planted group, so the near-duplicate indexes must survive too.
+	posts = mergeByTime(posts, nearStream(4, 1000, 300, 48*3600))
+	cfg := Config{Retention: 12 * time.Hour, Signals: []post.Kind{
+		post.KindRepost, post.KindLink, post.KindText, post.KindMedia, post.KindHashtagSeq,
+	}}
 	var want []string
 	feed(t, mustNew(t, cfg), posts, 0, len(posts), &want)
 	all := strings.Join(want, "")
@@ -115,6 +120,11 @@ func TestRestoreErrors(t *testing.T) {
 		gob.NewEncoder(&b).Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion + 1})
 		return b.Bytes()
 	}
+	older := func() []byte {
+		var b bytes.Buffer
+		gob.NewEncoder(&b).Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion - 1})
+		return b.Bytes()
+	}
 	foreign := func() []byte {
 		var b bytes.Buffer
 		gob.NewEncoder(&b).Encode(snapHeader{Magic: "something else", Version: 1})
@@ -128,6 +138,9 @@ func TestRestoreErrors(t *testing.T) {
 	}{
 		{"other config", Config{Window: 30e9}, snap.Bytes(), func(err error) bool { return strings.Contains(err.Error(), "field Window") }},
 		{"newer version", Config{}, future(), func(err error) bool { return errors.Is(err, ErrSnapshotVersion) }},
+		{"older version", Config{}, older(), func(err error) bool {
+			return errors.Is(err, ErrSnapshotVersion) && strings.Contains(err.Error(), "version 1, this build reads version 2 only")
+		}},
 		{"not a snapshot", Config{}, foreign(), func(err error) bool { return strings.Contains(err.Error(), "not a graph snapshot") }},
 		{"garbage", Config{}, []byte("garbage"), func(err error) bool { return err != nil }},
 		{"truncated", Config{}, snap.Bytes()[:snap.Len()/2], func(err error) bool { return err != nil }},

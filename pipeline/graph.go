@@ -219,7 +219,6 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		pending[m.Partition] = m
 		p, derr := post.DecodePost(bus.Source(m), m.Value)
 		if derr != nil {
 			s.Log.Warn("graph rejected a record", "err", derr)
@@ -244,6 +243,10 @@ func (s *Graph) Run(ctx context.Context) error {
 			}
 			s.Stats.Graphed.Add(1)
 		}
+		// Only now is m part of the state a checkpoint saves: marking it
+		// earlier would let a stop during the detection above commit a
+		// post the engine never saw.
+		pending[m.Partition] = m
 		if time.Since(lastCheckpoint) >= s.CheckpointEvery {
 			if err := checkpoint(ctx); err != nil {
 				return stopOr(ctx, err, final)

@@ -35,9 +35,9 @@ const (
 
 const redacted = "twitter.Credentials{[redacted]}"
 
-func (Credentials) String() string          { return redacted }
-func (Credentials) GoString() string        { return redacted }
-func (Credentials) LogValue() slog.Value    { return slog.StringValue("[redacted]") }
+func (Credentials) String() string               { return redacted }
+func (Credentials) GoString() string             { return redacted }
+func (Credentials) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
 func (Credentials) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
 
 // Format redacts under every verb, %+v and %#v included.

@@ -1,6 +1,7 @@
 package twitter
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -19,19 +20,19 @@ import (
 // goes through go-twitter, converts its Tweet into this (fromGoTwitter),
 // so both share one mapping.
 type v1Tweet struct {
-	ID                   json.Number `json:"id"`
+	ID                   jsonNum     `json:"id"`
 	IDStr                string      `json:"id_str"`
 	CreatedAt            string      `json:"created_at"`
-	TimestampMS          json.Number `json:"timestamp_ms"` // a string on the stream; a number is accepted
+	TimestampMS          jsonNum     `json:"timestamp_ms"` // a string on the stream
 	Text                 string      `json:"text"`
 	FullText             string      `json:"full_text"`
 	Lang                 string      `json:"lang"`
 	Entities             *v1Entities `json:"entities"`
 	ExtendedEntities     *v1Entities `json:"extended_entities"`
 	ExtendedTweet        *v1Extended `json:"extended_tweet"`
-	InReplyToStatusID    json.Number `json:"in_reply_to_status_id"`
+	InReplyToStatusID    jsonNum     `json:"in_reply_to_status_id"`
 	InReplyToStatusIDStr string      `json:"in_reply_to_status_id_str"`
-	QuotedStatusID       json.Number `json:"quoted_status_id"`
+	QuotedStatusID       jsonNum     `json:"quoted_status_id"`
 	QuotedStatusIDStr    string      `json:"quoted_status_id_str"`
 	RetweetedStatus      *v1Tweet    `json:"retweeted_status"`
 	User                 *v1User     `json:"user"`
@@ -77,17 +78,44 @@ type v1Mention struct {
 }
 
 type v1User struct {
-	ID             json.Number `json:"id"`
-	IDStr          string      `json:"id_str"`
-	ScreenName     string      `json:"screen_name"`
-	Name           string      `json:"name"`
-	Description    string      `json:"description"`
-	CreatedAt      string      `json:"created_at"`
-	FollowersCount int64       `json:"followers_count"`
-	FriendsCount   int64       `json:"friends_count"`
-	StatusesCount  int64       `json:"statuses_count"`
-	Verified       bool        `json:"verified"`
-	DefaultProfile bool        `json:"default_profile"`
+	ID             jsonNum `json:"id"`
+	IDStr          string  `json:"id_str"`
+	ScreenName     string  `json:"screen_name"`
+	Name           string  `json:"name"`
+	Description    string  `json:"description"`
+	CreatedAt      string  `json:"created_at"`
+	FollowersCount int64   `json:"followers_count"`
+	FriendsCount   int64   `json:"friends_count"`
+	StatusesCount  int64   `json:"statuses_count"`
+	Verified       bool    `json:"verified"`
+	DefaultProfile bool    `json:"default_profile"`
+}
+
+// jsonNum holds a JSON number or string as its text. Decoding it never
+// fails, so that a wrong value ("id": "abc", "timestamp_ms": true) is
+// reported by the mapping, which names the field, rather than by
+// encoding/json, whose message for json.Number does not.
+type jsonNum string
+
+func (n *jsonNum) UnmarshalJSON(b []byte) error {
+	if len(b) >= 2 && b[0] == '"' && bytes.IndexByte(b, '\\') < 0 {
+		*n = jsonNum(b[1 : len(b)-1]) // the usual "1234", without escapes
+		return nil
+	}
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*n = jsonNum(s)
+		return nil
+	}
+	if string(b) == "null" {
+		*n = ""
+		return nil
+	}
+	*n = jsonNum(b)
+	return nil
 }
 
 // notice names the stream message kind of a record that is not a tweet,
@@ -130,10 +158,10 @@ func DecodeV1(record string, b []byte) (p post.Post, notice string, err error) {
 }
 
 // id returns the decimal ID of a v1.1 object: id_str, or the numeric id
-// when an export dropped id_str (json.Number keeps every digit). A
+// when an export dropped id_str (jsonNum keeps every digit). A
 // numeric id that is not a plain integer (1.2e17: a tool that went
 // through float64 and lost digits) is no ID.
-func id(str string, num json.Number) string {
+func id(str string, num jsonNum) string {
 	if str != "" {
 		return str
 	}
@@ -147,7 +175,9 @@ func id(str string, num json.Number) string {
 
 // toPost maps a v1.1 tweet; see the package documentation.
 func (t *v1Tweet) toPost(record string) (post.Post, error) {
-	bad := func(field, reason string) error { return &post.FieldError{Record: record, Field: field, Reason: reason} }
+	bad := func(field, reason string) error {
+		return &post.FieldError{Record: record, Field: field, Reason: reason}
+	}
 	p := post.Post{Schema: post.SchemaVersion, Platform: post.PlatformTwitter, ID: id(t.IDStr, t.ID)}
 	if p.ID == "" {
 		return post.Post{}, bad("id_str", "missing (and no integer id): not a tweet nor a known stream message")

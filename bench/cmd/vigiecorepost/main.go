@@ -44,6 +44,7 @@ type result struct {
 	Posts           int64   `json:"posts"`
 	Rejected        int64   `json:"rejected"`
 	Pairs           int64   `json:"pairs"`
+	Sweeps          int64   `json:"sweeps"`
 	Edges           int     `json:"edges"`               // edges held at the end, any weight
 	EdgesMinWeight  int     `json:"edges_min_weight"`    // edges of weight >= -min-weight
 	MinWeight       int     `json:"min_weight"`          // that weight
@@ -114,7 +115,8 @@ func main() {
 	f.Close()
 	res.IngestSeconds = time.Since(start).Seconds()
 	st := e.Stats()
-	res.Posts, res.Pairs, res.Edges, res.StrongEdges = st.Posts, st.Pairs, st.Edges, st.StrongEdges
+	res.Posts, res.Pairs, res.Sweeps = st.Posts, st.Pairs, st.Sweeps
+	res.Edges, res.StrongEdges = st.Edges, st.StrongEdges
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
