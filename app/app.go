@@ -255,14 +255,19 @@ func GraphConfig(cfg config.Config) graph.Config {
 		kinds = append(kinds, post.Kind(s))
 	}
 	return graph.Config{
-		Window:         cfg.Graph.Window.D(),
-		KeyCap:         cfg.Graph.KeyCap,
-		MinWeight:      cfg.Graph.MinWeight,
-		MinClusterSize: cfg.Graph.MinClusterSize,
-		Retention:      cfg.Graph.Retention.D(),
-		WeakRetention:  cfg.Graph.WeakRetention.D(),
-		Lateness:       cfg.Graph.Lateness.D(),
-		Signals:        kinds,
+		Window:          cfg.Graph.Window.D(),
+		KeyCap:          cfg.Graph.KeyCap,
+		MinWeight:       cfg.Graph.MinWeight,
+		MinClusterSize:  cfg.Graph.MinClusterSize,
+		Retention:       cfg.Graph.Retention.D(),
+		WeakRetention:   cfg.Graph.WeakRetention.D(),
+		Algorithm:       cfg.Graph.Algorithm,
+		DiscountPopular: cfg.Graph.DiscountPopular,
+		HyperactiveAt:   cfg.Graph.HyperactiveAt,
+		NullModelAlpha:  cfg.Graph.NullModelAlpha,
+		BackboneAlpha:   cfg.Graph.BackboneAlpha,
+		Lateness:        cfg.Graph.Lateness.D(),
+		Signals:         kinds,
 	}
 }
 

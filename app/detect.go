@@ -51,9 +51,9 @@ type detectOptions struct {
 // detectResult is what a run computed and wrote, for the summary line and
 // tests.
 type detectResult struct {
-	Records, Bad, Shares, Duplicates, Edges, Nodes, Clusters int
-	Read, Compute                                            time.Duration
-	Files                                                    []string
+	Records, Bad, Posts, Shares, Duplicates, Edges, Nodes, Clusters int
+	Read, Compute                                                   time.Duration
+	Files                                                           []string
 }
 
 // detect is the `vigie detect` command.
@@ -80,10 +80,11 @@ func detect(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "read %d records (%d bad) in %s; %d shares (%d duplicates dropped); %d edges, %d accounts",
-		res.Records, res.Bad, res.Read.Round(time.Millisecond), res.Shares, res.Duplicates, res.Edges, res.Nodes)
+	fmt.Fprintf(stdout, "read %d records (%d bad) in %s; ", res.Records, res.Bad, res.Read.Round(time.Millisecond))
 	if o.compat == "none" {
-		fmt.Fprintf(stdout, ", %d clusters", res.Clusters)
+		fmt.Fprintf(stdout, "%d posts; %d edges, %d accounts, %d clusters", res.Posts, res.Edges, res.Nodes, res.Clusters)
+	} else {
+		fmt.Fprintf(stdout, "%d shares (%d duplicates dropped); %d edges, %d accounts", res.Shares, res.Duplicates, res.Edges, res.Nodes)
 	}
 	fmt.Fprintf(stdout, " in %s; wrote %s\n", res.Compute.Round(time.Millisecond), strings.Join(res.Files, ", "))
 	return nil
@@ -122,23 +123,54 @@ func runDetect(ctx context.Context, o detectOptions, stderr io.Writer) (detectRe
 	if o.window <= 0 {
 		return res, usageError(stderr, "--window must be positive, got %v", o.window)
 	}
+	// Check the peer parameters before reading what may be a large file.
+	switch o.compat {
+	case "coortweet":
+		if _, err := graph.CooRTweet(nil, cooParams(o)); err != nil {
+			return res, fmt.Errorf("detect: %w", err)
+		}
+	case "cnt":
+		if _, err := graph.CNTParamsFor(kinds[0], o.window); err != nil {
+			return res, fmt.Errorf("detect: %w", err)
+		}
+	}
 
+	// The compat modes keep only the shares of the signal, as the file is
+	// read; the engine needs whole posts, to merge and sort them.
+	var posts []post.Post
+	var shares []graph.Share
+	var sink func(p *post.Post) error
+	switch o.compat {
+	case "coortweet":
+		sink = func(p *post.Post) error { shares = graph.AppendShares(shares, p, kinds[0]); return nil }
+	case "cnt":
+		sink = func(p *post.Post) (err error) { shares, err = graph.AppendCNTShares(shares, p, kinds[0]); return err }
+	default:
+		sink = func(p *post.Post) error { posts = append(posts, *p); return nil }
+	}
 	start := time.Now()
-	posts, bad, err := readPosts(ctx, o, kinds, stderr)
+	n, bad, err := readPosts(ctx, o, kinds, sink, stderr)
 	if err != nil {
 		return res, err
 	}
 	res.Read = time.Since(start)
-	res.Records, res.Bad = len(posts)+bad, bad
+	res.Records, res.Bad = n+bad, bad
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return res, fmt.Errorf("detect: %w", err)
 	}
 	start = time.Now()
+	if o.compat != "none" {
+		// Exact repeats are re-deliveries, or the German layout's URL row
+		// repeated once per hashtag or image of the post.
+		all := len(shares)
+		shares = graph.DropDuplicateShares(shares)
+		res.Shares, res.Duplicates = len(shares), all-len(shares)
+	}
 	switch o.compat {
 	case "coortweet":
-		err = detectCooRTweet(posts, kinds[0], o, &res)
+		err = detectCooRTweet(shares, o, &res)
 	case "cnt":
-		err = detectCNT(posts, kinds[0], o, &res)
+		err = detectCNT(shares, kinds[0], o, &res)
 	default:
 		err = detectEngine(posts, kinds, o, &res)
 	}
@@ -146,10 +178,11 @@ func runDetect(ctx context.Context, o detectOptions, stderr io.Writer) (detectRe
 	return res, err
 }
 
-// readPosts reads every record of the input, in file order. Bad records
-// are reported on stderr (the first ten, then a count) and skipped, as the
+// readPosts passes every post of the input to sink, in file order, and
+// returns how many it read and how many bad records it skipped. Bad
+// records are reported on stderr (the first ten, then a count), as the
 // ingest stage dead-letters them.
-func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, stderr io.Writer) ([]post.Post, int, error) {
+func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, sink func(*post.Post) error, stderr io.Writer) (int, int, error) {
 	format := o.format
 	if format == "" {
 		switch strings.ToLower(filepath.Ext(o.input)) {
@@ -171,14 +204,13 @@ func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, stderr i
 			Format: ingest.CSVFormat(format), ObjectKind: object, Platform: post.Platform(o.platform),
 		}, ingest.Position{})
 	default:
-		return nil, 0, usageError(stderr, "--format must be coortweet, cnt or jsonl, got %q", o.format)
+		return 0, 0, usageError(stderr, "--format must be coortweet, cnt or jsonl, got %q", o.format)
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("detect: %w", err)
+		return 0, 0, fmt.Errorf("detect: %w", err)
 	}
 	defer src.Close()
-	var posts []post.Post
-	bad := 0
+	n, bad := 0, 0
 	for {
 		p, err := src.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -193,26 +225,24 @@ func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, stderr i
 			continue
 		}
 		if err != nil {
-			return nil, 0, fmt.Errorf("detect: %w", err)
+			return 0, 0, fmt.Errorf("detect: %w", err)
 		}
-		posts = append(posts, p)
+		if err := sink(&p); err != nil {
+			return 0, 0, fmt.Errorf("detect: %w", err)
+		}
+		n++
 	}
 	if bad > 10 {
 		fmt.Fprintf(stderr, "vigie detect: skipped %d bad records in all\n", bad)
 	}
-	return posts, bad, nil
+	return n, bad, nil
 }
 
 // detectCooRTweet writes CooRTweet's network with the columns of its
 // exported edge list, in its order and number format (R prints 15
 // significant digits), so the file compares equal to one written by R.
-func detectCooRTweet(posts []post.Post, kind post.Kind, o detectOptions, res *detectResult) error {
-	all := graph.Shares(posts, kind)
-	shares := graph.DropDuplicateShares(all)
-	res.Shares, res.Duplicates = len(shares), len(all)-len(shares)
-	net, err := graph.CooRTweet(shares, graph.CooRTweetParams{
-		TimeWindow: o.window, MinParticipation: o.minParticipation, EdgeWeight: o.edgeWeight, Subgraph: o.subgraph,
-	})
+func detectCooRTweet(shares []graph.Share, o detectOptions, res *detectResult) error {
+	net, err := graph.CooRTweet(shares, cooParams(o))
 	if err != nil {
 		return fmt.Errorf("detect: %w", err)
 	}
@@ -234,22 +264,22 @@ func detectCooRTweet(posts []post.Post, kind post.Kind, o detectOptions, res *de
 	}})
 }
 
+func cooParams(o detectOptions) graph.CooRTweetParams {
+	return graph.CooRTweetParams{
+		TimeWindow: o.window, MinParticipation: o.minParticipation, EdgeWeight: o.edgeWeight, Subgraph: o.subgraph,
+	}
+}
+
 // detectCNT writes the toolkit's network with both directions merged, as
 // the reference files are: weight is the larger direction, weight_ab and
 // weight_ba each direction's (0 when below --min-weight). Nodes carry
 // their connected component, numbered in account order.
-func detectCNT(posts []post.Post, kind post.Kind, o detectOptions, res *detectResult) error {
+func detectCNT(shares []graph.Share, kind post.Kind, o detectOptions, res *detectResult) error {
 	p, err := graph.CNTParamsFor(kind, o.window)
 	if err != nil {
 		return fmt.Errorf("detect: %w", err)
 	}
 	p.MinEdgeWeight = o.minWeight
-	all, err := graph.CNTShares(posts, kind)
-	if err != nil {
-		return fmt.Errorf("detect: %w", err)
-	}
-	shares := graph.DropDuplicateShares(all)
-	res.Shares, res.Duplicates = len(shares), len(all)-len(shares)
 	edges, err := graph.CNT(shares, p)
 	if err != nil {
 		return fmt.Errorf("detect: %w", err)
@@ -283,7 +313,7 @@ func detectCNT(posts []post.Post, kind post.Kind, o detectOptions, res *detectRe
 func detectEngine(posts []post.Post, kinds []post.Kind, o detectOptions, res *detectResult) error {
 	posts = mergePosts(posts)
 	slices.SortStableFunc(posts, func(a, b post.Post) int { return a.Time.Compare(b.Time) })
-	res.Shares = len(posts)
+	res.Posts = len(posts)
 	span := time.Duration(0)
 	if len(posts) > 0 {
 		span = posts[len(posts)-1].Time.Sub(posts[0].Time)

@@ -137,6 +137,25 @@ type Graph struct {
 	Lateness Duration `yaml:"lateness"`
 	// Signals to pair on. Default [repost, link].
 	Signals []string `yaml:"signals"`
+	// Algorithm for communities: louvain (default; finest level plus a
+	// rejoin pass), leiden (connected communities, Constant Potts Model)
+	// or components (connected components of the thresholded graph).
+	Algorithm string `yaml:"algorithm"`
+	// DiscountPopular makes objects shared by many accounts count less in
+	// the weight used for communities (log 3 / log(1+c) per object).
+	// Default false.
+	DiscountPopular bool `yaml:"discount_popular"`
+	// HyperactiveAt scales down the edges of accounts that co-shared more
+	// distinct objects than this (by √(at/n)). Default 0: off.
+	HyperactiveAt int `yaml:"hyperactive_at"`
+	// NullModelAlpha keeps only edges whose co-sharing is unlikely by
+	// chance given both accounts' activity (hypergeometric p-value below
+	// it). Default 0: off; 1 computes and shows p-values without filtering.
+	NullModelAlpha float64 `yaml:"null_model_alpha"`
+	// BackboneAlpha applies the disparity filter (Serrano et al. 2009) at
+	// this level. Default 0: off. Beware: inside dense coordinated groups
+	// weight is spread evenly, which the filter reads as noise.
+	BackboneAlpha float64 `yaml:"backbone_alpha"`
 	// DetectEvery: community detection runs each time stream time advances
 	// this much, and whenever the input goes idle. Default 30m.
 	DetectEvery Duration `yaml:"detect_every"`
@@ -224,6 +243,7 @@ func (c *Config) fill() {
 	if len(c.Graph.Signals) == 0 {
 		c.Graph.Signals = []string{"repost", "link"}
 	}
+	def(&c.Graph.Algorithm, "louvain")
 	defDur(&c.Graph.DetectEvery, 30*time.Minute)
 	defDur(&c.Graph.CheckpointEvery, 5*time.Second)
 	if c.Alerts.MinRisk == 0 {
@@ -323,6 +343,20 @@ func (c *Config) Validate() error {
 		if !knownSignals[s] {
 			bad(fmt.Sprintf("graph.signals[%d]", i), "unknown signal %q (known: repost, link, domain, hashtag, reply, mention, media)", s)
 		}
+	}
+	switch c.Graph.Algorithm {
+	case "louvain", "leiden", "components":
+	default:
+		bad("graph.algorithm", "must be louvain, leiden or components, got %q", c.Graph.Algorithm)
+	}
+	if c.Graph.HyperactiveAt < 0 {
+		bad("graph.hyperactive_at", "must not be negative")
+	}
+	if c.Graph.NullModelAlpha < 0 || c.Graph.NullModelAlpha > 1 {
+		bad("graph.null_model_alpha", "must be between 0 and 1")
+	}
+	if c.Graph.BackboneAlpha < 0 || c.Graph.BackboneAlpha > 1 {
+		bad("graph.backbone_alpha", "must be between 0 and 1")
 	}
 	if c.Graph.DetectEvery <= 0 {
 		bad("graph.detect_every", "must be positive")

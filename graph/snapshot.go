@@ -270,10 +270,21 @@ func (e *Engine) Restore(r io.Reader) error {
 	return nil
 }
 
-// configDiff names the first field where a and b differ, or "".
+// detectOnly are the Config fields that shape only community detection,
+// not the state a snapshot holds: an operator may change them (say, switch
+// to Leiden) and keep the graph built so far.
+var detectOnly = map[string]bool{
+	"MinClusterSize": true, "Level": true, "Rejoin": true, "Algorithm": true,
+	"DiscountPopular": true, "HyperactiveAt": true, "BackboneAlpha": true, "NullModelAlpha": true,
+}
+
+// configDiff names the first state-shaping field where a and b differ, or "".
 func configDiff(a, b Config) string {
 	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
 	for i := range va.NumField() {
+		if detectOnly[va.Type().Field(i).Name] {
+			continue
+		}
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
 			return va.Type().Field(i).Name
 		}
