@@ -210,6 +210,9 @@ func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, sink fun
 		return 0, 0, fmt.Errorf("detect: %w", err)
 	}
 	defer src.Close()
+	if c, ok := src.(*ingest.CSV); ok && c.Layout() == "coortweet-posts" && slices.Contains(kinds, post.KindDomain) {
+		fmt.Fprintln(stderr, "vigie detect: note: this layout's domain_id is not read; domains come from url_id values, which are opaque IDs")
+	}
 	n, bad := 0, 0
 	for {
 		p, err := src.Next(ctx)

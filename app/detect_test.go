@@ -298,7 +298,8 @@ func TestDetectRussian(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+			gl := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+			wl := strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")
 			same := 0
 			for i := range min(len(gl), len(wl)) {
 				if gl[i] == wl[i] {

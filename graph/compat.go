@@ -41,16 +41,31 @@ type Share struct {
 // repeated within one post yields one share, as in Actions.
 func Shares(posts []post.Post, kind post.Kind) []Share {
 	var out []Share
-	var keys []actKey
-	kinds := []post.Kind{kind}
 	for i := range posts {
-		p := &posts[i]
-		keys = appendActionKeys(keys[:0], p, kinds)
-		for _, k := range keys {
-			out = append(out, Share{Object: k.key, Account: p.Author, Content: p.ID, Time: p.Time})
-		}
+		out = AppendShares(out, &posts[i], kind)
 	}
 	return out
+}
+
+// AppendShares appends the shares of one post to dst (see Shares), so a
+// caller reading a file can keep the shares and drop the posts. A post
+// that reposts or replies to itself gets its bare ID as object, equal to
+// its content ID, so CooRTweet's loop rule (object_id == content_id)
+// applies to it as it would to the file's row.
+func AppendShares(dst []Share, p *post.Post, kind post.Kind) []Share {
+	return appendShares(dst, p, kind, true)
+}
+
+func appendShares(dst []Share, p *post.Post, kind post.Kind, selfLoops bool) []Share {
+	var buf [8]actKey
+	for _, k := range appendActionKeys(buf[:0], p, []post.Kind{kind}) {
+		obj := k.key
+		if selfLoops && (kind == post.KindRepost && p.RepostOf == p.ID || kind == post.KindReply && p.ReplyTo == p.ID) {
+			obj = p.ID
+		}
+		dst = append(dst, Share{Object: obj, Account: p.Author, Content: p.ID, Time: p.Time})
+	}
+	return dst
 }
 
 // DropDuplicateShares returns shares without exact repeats (same object,
@@ -85,19 +100,36 @@ var ErrCompatKind = errors.New("kind not supported by this peer mode")
 // (preprocess.py stores message_url rows only for messages without a
 // repost_id), and co_reply pairs only replies that are not reposts.
 func CNTShares(posts []post.Post, kind post.Kind) ([]Share, error) {
-	switch kind {
-	case post.KindRepost:
-		return Shares(posts, kind), nil
-	case post.KindLink, post.KindReply:
-		var own []post.Post
-		for _, p := range posts {
-			if p.RepostOf == "" {
-				own = append(own, p)
-			}
-		}
-		return Shares(own, kind), nil
+	if err := cntKind(kind); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("graph: CNT has co_retweet (repost), co_link (link) and co_reply (reply), not %q: %w", kind, ErrCompatKind)
+	var out []Share
+	for i := range posts {
+		out, _ = AppendCNTShares(out, &posts[i], kind)
+	}
+	return out, nil
+}
+
+// AppendCNTShares appends the toolkit's shares of one post to dst (see
+// CNTShares).
+func AppendCNTShares(dst []Share, p *post.Post, kind post.Kind) ([]Share, error) {
+	if err := cntKind(kind); err != nil {
+		return dst, err
+	}
+	if kind != post.KindRepost && p.RepostOf != "" {
+		return dst, nil
+	}
+	// The toolkit has no loop rule: a self-repost pairs like any other.
+	return appendShares(dst, p, kind, false), nil
+}
+
+// cntKind tells whether the toolkit has a network for kind.
+func cntKind(kind post.Kind) error {
+	switch kind {
+	case post.KindRepost, post.KindLink, post.KindReply:
+		return nil
+	}
+	return fmt.Errorf("graph: CNT has co_retweet (repost), co_link (link) and co_reply (reply), not %q: %w", kind, ErrCompatKind)
 }
 
 // CooRTweetParams are the arguments of CooRTweet's detect_groups and
@@ -582,13 +614,10 @@ type CNTParams struct {
 
 // CNTParamsFor returns the parameters of the toolkit command for kind.
 func CNTParamsFor(kind post.Kind, window time.Duration) (CNTParams, error) {
-	switch kind {
-	case post.KindRepost, post.KindReply:
-		return CNTParams{TimeWindow: window, OneObjectPerMessage: true}, nil
-	case post.KindLink:
-		return CNTParams{TimeWindow: window}, nil
+	if err := cntKind(kind); err != nil {
+		return CNTParams{}, err
 	}
-	return CNTParams{}, fmt.Errorf("graph: CNT has co_retweet (repost), co_link (link) and co_reply (reply), not %q: %w", kind, ErrCompatKind)
+	return CNTParams{TimeWindow: window, OneObjectPerMessage: kind != post.KindLink}, nil
 }
 
 // CNTEdge is one row of the toolkit's network table: User1 -> User2 with

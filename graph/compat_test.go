@@ -560,6 +560,13 @@ func TestShares(t *testing.T) {
 	if rs := Shares(posts, post.KindRepost); len(rs) != 1 || rs[0].Object != "twitter:1" {
 		t.Errorf("repost shares %v", rs)
 	}
+	self := []post.Post{{Platform: post.PlatformTwitter, ID: "9", Author: "c", Time: at, RepostOf: "9"}}
+	if s := Shares(self, post.KindRepost); len(s) != 1 || s[0].Object != s[0].Content {
+		t.Errorf("self-repost share %v: CooRTweet's loop rule needs object = content", s)
+	}
+	if s, _ := CNTShares(self, post.KindRepost); len(s) != 1 || s[0].Object != "twitter:9" {
+		t.Errorf("self-repost CNT share %v", s)
+	}
 	if _, err := CNTShares(posts, post.KindHashtag); !errors.Is(err, ErrCompatKind) {
 		t.Errorf("CNT hashtag: %v", err)
 	}

@@ -44,7 +44,8 @@ type CSVOptions struct {
 	// Format is the expected layout; empty detects it from the header.
 	Format CSVFormat
 	// ObjectKind is what object_id holds in CooRTweet's four-column
-	// layout, and so which post field receives it: repost (RepostOf, the
+	// layout (other layouts ignore it), and so which post field receives
+	// it: repost (RepostOf, the
 	// default, as in CooRTweet's Russian retweet data), reply (ReplyTo),
 	// link (URLs), hashtag, mention, media (MediaHashes) or text (Text, as
 	// CooRTweet's co-tweet mode does). The object's kind is not written in
@@ -143,11 +144,6 @@ func NewCSV(name string, r io.Reader, opts CSVOptions) (*CSV, error) {
 	if opts.ObjectKind == "" {
 		opts.ObjectKind = post.KindRepost
 	}
-	switch opts.ObjectKind {
-	case post.KindRepost, post.KindReply, post.KindLink, post.KindHashtag, post.KindMention, post.KindMedia, post.KindText:
-	default:
-		return nil, fmt.Errorf("ingest: %s: object_id cannot hold a %q object (want repost, reply, link, hashtag, mention, media or text)", name, opts.ObjectKind)
-	}
 	c := &CSV{name: name, opts: opts}
 	c.restart(r, Position{})
 	c.r.FieldsPerRecord = 0 // the header sets it
@@ -160,6 +156,13 @@ func NewCSV(name string, r io.Reader, opts CSVOptions) (*CSV, error) {
 	}
 	if err := c.useHeader(head); err != nil {
 		return nil, &RecordError{Source: name, Line: 1, Raw: rawRecord(head), Err: err}
+	}
+	if c.layout == &layoutCooRTweet {
+		switch opts.ObjectKind {
+		case post.KindRepost, post.KindReply, post.KindLink, post.KindHashtag, post.KindMention, post.KindMedia, post.KindText:
+		default:
+			return nil, fmt.Errorf("ingest: %s: object_id cannot hold a %q object (want repost, reply, link, hashtag, mention, media or text)", name, opts.ObjectKind)
+		}
 	}
 	c.r.FieldsPerRecord = c.width
 	c.pos = Position{Offset: c.r.InputOffset(), Line: 1}
