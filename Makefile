@@ -4,6 +4,7 @@ BIN       := bin/vigie
 PKGS      := ./...
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 20s
+BENCH_ROWS ?= 1000000
 
 .PHONY: all build run test test-integration lint fuzz bench gen clean help
 
@@ -39,9 +40,10 @@ fuzz: ## run every fuzz target for FUZZTIME each
 		done; \
 	done
 
-bench: ## Go benchmarks and an end-to-end replay, with figures
+bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
 	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/
 	$(GO) test -run TestEndToEnd -v -count 1 ./app/ | grep -E 'e2e|PASS|FAIL'
+	BENCH_ROWS="$(BENCH_ROWS)" GO="$(GO)" bash bench/peers.sh
 
 gen: build ## regenerate the bundled scenario (the tests check it matches the generator)
 	$(GO) test ./scenario/ -run TestBundledUpToDate -update

@@ -148,7 +148,7 @@ except ValueError:
     print(v or '—')" "${1:-}" "${2:-1}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1f×", a / b; else print "—" }'; }
 
-CPU=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ { print $2; exit }')
+CPU=$(lscpu 2>/dev/null | awk -F': *' '/^Model name/ && !done { print $2; done = 1 }')
 MEM_GB=$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 NPROC=$(nproc)
 GOVER=$($GO env GOVERSION)
@@ -218,7 +218,8 @@ for n in $ROWS; do
 		measure "vigie $key" "$run/vigie_$key.log" "$limit" "$@"
 		local wall=$M_WALL rss=$M_RSS tree=$M_TREE note=$M_NOTE
 		if [ -n "$note" ]; then
-			rows_md+=("| $(num "$n") | $label | $note | $rss | $tree | — | — | — |")
+			# A process stopped by a signal has no time -v figure worth showing.
+			rows_md+=("| $(num "$n") | $label | $note | — | $tree | — | — | — |")
 			return
 		fi
 		local cmp="" nedges="—" speed="—"
@@ -228,6 +229,11 @@ for n in $ROWS; do
 			speed=$(ratio "$cnt_wall" "$wall")
 		fi
 		nedges=$(awk 'END { print NR - 1 }' "$edges")
+		# vigie detect reports how long reading and computing took.
+		local rd cp
+		rd=$(sed -n 's/^read [0-9]* records ([0-9]* bad) in \([^;]*\);.*/\1/p' "$run/vigie_$key.log" | awk 'NR == 1')
+		cp=$(sed -n 's/.* in \([0-9hmµnus.]*\); wrote .*/\1/p' "$run/vigie_$key.log" | awk 'NR == 1')
+		if [ -n "$rd" ] && [ -n "$cp" ]; then label="$label (read $rd, compute $cp)"; fi
 		rows_md+=("| $(num "$n") | $label | $wall | $rss | $tree | $(num "$nedges") (weight ≥ $minw) | $(compare_cell "$cmp" "$minw") | $speed |")
 	}
 	vigie_run cnt "Vigie \`detect --compat cnt\` on the toolkit's CSV" 2 "$run/vd_cnt/edges.csv" "$VIGIE_TIMEOUT" \
@@ -235,7 +241,10 @@ for n in $ROWS; do
 	if [ "$n" -le "$EXACT_MAX" ]; then
 		vigie_run engine "Vigie \`detect\` (engine, uncapped, whole-file retention, clusters) on JSONL" 3 "$run/vd_engine/edges.csv" "$VIGIE_TIMEOUT" \
 			"$VIGIE" detect --input "$dir/posts.jsonl" --compat none --signal repost --window 60s --key-cap 1073741824 --out "$run/vd_engine"
-		[ -e "$run/vd_engine/nodes.csv" ] && notes_md+=("- Vigie \`detect\` engine clusters against the planted groups: $("$PY" bench/planted_score.py "$run/vd_engine/nodes.csv" "$dir/truth.json").")
+		if [ -e "$run/vd_engine/nodes.csv" ]; then
+			sc=$("$PY" bench/planted_score.py "$run/vd_engine/nodes.csv" "$dir/truth.json")
+			notes_md+=("- Vigie \`detect\` engine: $(num "$(field "$sc" clusters)") clusters of $(num "$(field "$sc" cluster_accounts)") accounts, account precision $(num "$(field "$sc" precision)" 3), recall $(num "$(field "$sc" recall)" 3) against the planted groups (every edge of weight ≥ 3 over the whole file takes part).")
+		fi
 	else
 		rows_md+=("| $(num "$n") | Vigie \`detect\` engine, uncapped | not run: uncapped with whole-file retention it keeps every pair seen (about 6 GB at 1M rows); above BENCH_EXACT_MAX_ROWS=$EXACT_MAX it would not fit in $MEM_GB GB | | | | | |")
 	fi
@@ -252,14 +261,14 @@ for n in $ROWS; do
 		echo
 		echo "Run $DATE on $NPROC cores ($CPU), $MEM_GB GB; Go $GOVER, Python $PYVER (SQLite $SQLITEVER), coordination-network-toolkit $CNT_VERSION, Vigie $COMMIT. Load average (1 min) $load_before before, $load_after after."
 		echo
-		echo "Stream: $(echo "$shape" | tr '\n' ' ' | sed 's/ *$//')."
+		echo "Stream: $(echo "$shape" | paste -sd ';' | sed 's/; */; /g')."
 		echo
 		echo "| rows | tool | wall s | peak MB (time -v) | peak MB (all processes) | edges | same edges and weights as the toolkit | Vigie speed-up |"
 		echo "|---:|---|---:|---:|---:|---:|---|---:|"
 		if [ "$cnt_ok" = 1 ]; then
 			echo "| $(num "$n") | toolkit: preprocess $pre_wall s + compute co_retweet $comp_wall s | $cnt_wall | $cnt_rss | $cnt_tree | $cnt_edges (weight ≥ 2) | — | — |"
 		else
-			echo "| $(num "$n") | toolkit | $cnt_note | $cnt_rss | $cnt_tree | — | — | — |"
+			echo "| $(num "$n") | toolkit | $cnt_note | — | $cnt_tree | — | — | — |"
 		fi
 		printf '%s\n' "${rows_md[@]}"
 		echo
@@ -272,11 +281,15 @@ done
 # Community detection at 1M nodes and 5M edges, from the Go benchmark.
 if [ "${BENCH_COMMUNITIES:-1}" != 0 ]; then
 	bench=BenchmarkDetect
-	if $GO test -list 'BenchmarkCommunities' ./graph/ 2>/dev/null | grep -q '^BenchmarkCommunities$'; then bench=BenchmarkCommunities; fi
+	# Not piped into grep -q: under pipefail, grep closing the pipe early
+	# would fail the listing.
+	listed=$($GO test -list 'BenchmarkCommunities' ./graph/ 2>&1 || true)
+	if grep -qx 'BenchmarkCommunities' <<<"$listed"; then bench=BenchmarkCommunities; fi
 	log "community detection: $bench"
 	out=$CACHE/bench-communities.txt
 	load_before=$(load)
-	if $GO test -run XXX -bench "^$bench\$" -benchmem -benchtime 1x -count 1 -timeout 30m ./graph/ >"$out" 2>&1; then
+	# -v shows the benchmark's log line with the graph's size.
+	if $GO test -v -run XXX -bench "^$bench\$" -benchmem -benchtime 1x -count 1 -timeout 30m ./graph/ >"$out" 2>&1; then
 		{
 			echo "### Community detection"
 			echo
@@ -284,7 +297,7 @@ if [ "${BENCH_COMMUNITIES:-1}" != 0 ]; then
 			echo
 			echo "| benchmark | s/op | MB allocated/op | communities | modularity Q |"
 			echo "|---|---:|---:|---:|---:|"
-			awk '/^Benchmark/ {
+			awk '/^Benchmark.*ns\/op/ {
 				name = $1; sub(/-[0-9]+$/, "", name); s = ""; mb = ""; c = ""; q = ""
 				for (i = 2; i <= NF; i++) {
 					if ($(i) == "ns/op") s = sprintf("%.2f", $(i-1) / 1e9)

@@ -116,6 +116,14 @@ func TestConfigValidate(t *testing.T) {
 		{"unknown signal", Config{Signals: []post.Kind{post.KindRepost, "poke"}}, "Signals[1]"},
 		{"signal twice", Config{Signals: []post.Kind{post.KindLink, post.KindLink}}, "Signals[1]"},
 		{"all signals", Config{Signals: allKinds}, ""},
+		{"text threshold above 1", Config{TextThreshold: 1.01}, "TextThreshold"},
+		{"text threshold negative", Config{TextThreshold: -0.5}, "TextThreshold"},
+		{"text threshold not a number", Config{TextThreshold: math.NaN()}, "TextThreshold"},
+		{"text threshold 1", Config{TextThreshold: 1}, ""},
+		{"negative text min words", Config{TextMinWords: -1}, "TextMinWords"},
+		{"media distance too large", Config{MediaMaxDistance: MaxMediaDistance + 1}, "MediaMaxDistance"},
+		{"media distance at most", Config{MediaMaxDistance: MaxMediaDistance}, ""},
+		{"media exact only", Config{MediaMaxDistance: -1}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -114,7 +114,10 @@ func (ed *edge) since(w int) int64 {
 // edge checks per post):
 //
 //   - a key's buffer keeps at most KeyCap actions, none older than
-//     Window+Lateness before the latest event time;
+//     Window+Lateness before the latest event time; so do the buckets of
+//     the near-duplicate text and media indexes (media buckets hold
+//     mediaBucketFactor times more), which are swept more often (see
+//     sweepNear);
 //   - the seen-set keeps the keys of posts no older than Lateness before
 //     the latest event time; older posts are rejected as late anyway, so
 //     a replay of them is ignored without remembering them;

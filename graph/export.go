@@ -170,7 +170,7 @@ func NewNetwork(clusters []post.Cluster) *Network {
 			ClusterSize: len(c.Members), Risk: c.Scores.Risk,
 		}
 	}
-	neighbours := make([]map[int]bool, len(accounts))
+	// Edges are unique per pair, so a node's degree is its edge count.
 	n.Edges = make([]NetEdge, 0, len(raw))
 	for _, r := range raw {
 		s, t := index[r.e.A], index[r.e.B]
@@ -183,13 +183,9 @@ func NewNetwork(clusters []post.Cluster) *Network {
 			First: r.e.First, Last: r.e.Last, MeanDelta: r.e.MeanDelta,
 		}
 		n.Edges = append(n.Edges, ne)
-		for _, ends := range [2][2]int{{s, t}, {t, s}} {
-			u, v := ends[0], ends[1]
-			if neighbours[u] == nil {
-				neighbours[u] = map[int]bool{}
-			}
-			neighbours[u][v] = true
+		for _, u := range [2]int{s, t} {
 			nd := &n.Nodes[u]
+			nd.Degree++
 			nd.Strength += ne.Weight
 			if !ne.First.IsZero() && (nd.FirstSeen.IsZero() || ne.First.Before(nd.FirstSeen)) {
 				nd.FirstSeen = ne.First
@@ -201,7 +197,6 @@ func NewNetwork(clusters []post.Cluster) *Network {
 	}
 	for i := range n.Nodes {
 		nd := &n.Nodes[i]
-		nd.Degree = len(neighbours[i])
 		if nd.Degree == 0 {
 			c := home[nd.Account]
 			nd.FirstSeen, nd.LastSeen = c.FirstSeen, c.LastSeen

@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"cmp"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -729,4 +730,112 @@ func mergeByTime(posts, extra []*post.Post) []*post.Post {
 		out = append(out, p)
 	}
 	return append(out, extra[j:]...)
+}
+
+// TestNearMemoryBounded feeds 12 hours of ever new texts and images (and
+// a copy of each within seconds, so families form and pair) and checks
+// that the near-duplicate indexes stop growing.
+func TestNearMemoryBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	e := mustNew(t, Config{Signals: []post.Kind{post.KindText, post.KindMedia}})
+	const perHour = 200
+	var mid Stats
+	n := 0
+	for hour := range 12 {
+		for i := range perHour {
+			sec := float64(hour*3600) + float64(i)*3600/perHour
+			text, img := organicText(r), formatPHash(r.Uint64())
+			for c := range 2 {
+				p := tp(fmt.Sprint(n), fmt.Sprint("a", r.IntN(500)), sec+float64(c), text)
+				p.MediaHashes = []string{img}
+				e.Add(p)
+				n++
+			}
+		}
+		if hour == 5 {
+			mid = e.Stats()
+		}
+	}
+	end := e.Stats()
+	if end.Pairs == 0 || end.NearActions == 0 {
+		t.Fatalf("nothing indexed or paired: %+v", end)
+	}
+	// Window+Lateness (6 min) holds 2*perHour/10 posts, each a text in 25
+	// buckets and an image in 7; stale ones are freed within another 6
+	// minutes.
+	held := 2 * 2 * perHour / 10
+	if end.NearActions > 2*held || end.NearBuckets > 2*held*(25+7)/2 || end.NearBuckets > 2*mid.NearBuckets+100 {
+		t.Errorf("near indexes grow: at 6h %d actions in %d buckets, at 12h %d in %d", mid.NearActions, mid.NearBuckets, end.NearActions, end.NearBuckets)
+	}
+}
+
+// TestRestoreNearErrors corrupts the near-duplicate part of a snapshot
+// and checks that Restore refuses it, naming the fault, and leaves the
+// engine as it was.
+func TestRestoreNearErrors(t *testing.T) {
+	cfg := Config{Signals: []post.Kind{post.KindText, post.KindMedia}}
+	posts := nearStream(2, 200, 50, 120)
+	e := run(t, cfg, posts)
+	var snap bytes.Buffer
+	if err := e.Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	decode := func() snapState {
+		dec := gob.NewDecoder(bytes.NewReader(snap.Bytes()))
+		var h snapHeader
+		var s snapState
+		if err := dec.Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		if err := dec.Decode(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := decode(); len(s.Text.Entries) == 0 || len(s.Media.Entries) == 0 {
+		t.Fatalf("snapshot holds %d texts and %d images", len(s.Text.Entries), len(s.Media.Entries))
+	}
+	tests := []struct {
+		name    string
+		breakIt func(s *snapState)
+		want    string
+	}{
+		{"unknown entry", func(s *snapState) { s.Text.Entries = s.Text.Entries[1:] }, "unknown entry"},
+		{"short signature", func(s *snapState) { s.Text.Entries[0].Sig = s.Text.Entries[0].Sig[:10] }, "signature of 10 slots"},
+		{"object of another kind", func(s *snapState) { s.Media.Entries[0].ObjH = s.Text.Entries[0].ObjH }, "object of another kind"},
+		{"entry twice", func(s *snapState) { s.Media.Entries = append(s.Media.Entries, s.Media.Entries[0]) }, "listed twice"},
+		{"bucket out of order", func(s *snapState) {
+			for i, b := range s.Text.Buckets {
+				if len(b.Seqs) > 1 {
+					slices.Reverse(s.Text.Buckets[i].Seqs)
+					return
+				}
+			}
+			t.Fatal("no bucket of two entries")
+		}, "out of order"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := decode()
+			tc.breakIt(&s)
+			var b bytes.Buffer
+			enc := gob.NewEncoder(&b)
+			if err := enc.Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion}); err != nil {
+				t.Fatal(err)
+			}
+			if err := enc.Encode(&s); err != nil {
+				t.Fatal(err)
+			}
+			n := mustNew(t, cfg)
+			n.Add(posts[0])
+			before := n.Stats()
+			err := n.Restore(&b)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v, want an error naming %q", err, tc.want)
+			}
+			if after := n.Stats(); after != before {
+				t.Error("failed restore changed the engine")
+			}
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,12 +61,18 @@ func TestSnapshotRestore(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(42, 0))
-	for _, split := range []int{detectEvery + 1, 1 + r.IntN(len(posts)-1), 1 + r.IntN(len(posts)-1)} {
+	// One split in the middle of a planted copy-paste burst, so that the
+	// near-duplicate indexes hold pending texts and images.
+	midBurst := slices.IndexFunc(posts, func(p *post.Post) bool { return p.ID == "m2-10" })
+	for _, split := range []int{detectEvery + 1, 1 + r.IntN(len(posts)-1), midBurst} {
 		before := split / detectEvery // outputs produced before the split
 
 		var got []string
 		a := mustNew(t, cfg)
 		feed(t, a, posts, 0, split, &got)
+		if split == midBurst && a.Stats().NearActions < 10 {
+			t.Fatalf("split %d: only %d texts and images pending", split, a.Stats().NearActions)
+		}
 		var snap bytes.Buffer
 		if err := a.Snapshot(&snap); err != nil {
 			t.Fatal(err)
@@ -137,6 +144,8 @@ func TestRestoreErrors(t *testing.T) {
 		check func(error) bool
 	}{
 		{"other config", Config{Window: 30e9}, snap.Bytes(), func(err error) bool { return strings.Contains(err.Error(), "field Window") }},
+		{"other text threshold", Config{TextThreshold: 0.8}, snap.Bytes(), func(err error) bool { return strings.Contains(err.Error(), "field TextThreshold") }},
+		{"other media distance", Config{MediaMaxDistance: 4}, snap.Bytes(), func(err error) bool { return strings.Contains(err.Error(), "field MediaMaxDistance") }},
 		{"newer version", Config{}, future(), func(err error) bool { return errors.Is(err, ErrSnapshotVersion) }},
 		{"older version", Config{}, older(), func(err error) bool {
 			return errors.Is(err, ErrSnapshotVersion) && strings.Contains(err.Error(), "version 1, this build reads version 2 only")

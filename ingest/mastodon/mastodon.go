@@ -325,10 +325,17 @@ func (st *stats) add(f func(*Stats)) {
 	st.mu.Unlock()
 }
 
+// maxSkipReasons bounds the skip counters: event types come from the
+// server, and a hostile one could send endless new ones.
+const maxSkipReasons = 64
+
 func (st *stats) skip(reason string) {
 	st.add(func(s *Stats) {
 		if s.Skipped == nil {
 			s.Skipped = map[string]int64{}
+		}
+		if _, ok := s.Skipped[reason]; !ok && len(s.Skipped) >= maxSkipReasons {
+			reason = "other"
 		}
 		s.Skipped[reason]++
 	})

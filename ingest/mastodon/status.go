@@ -209,6 +209,8 @@ func (d *Decoder) post(record string, s *status) (post.Post, error) {
 	// Media attachments are left out: Mastodon gives a blurhash, a
 	// 20-odd-character colour sketch that many different images share,
 	// not a perceptual hash, and file URLs differ per instance.
+	// The account's "bot" flag (self-declared automation) has no field in
+	// post.Account yet, so it is not kept.
 	a := s.Account
 	snap := &post.Account{
 		Platform:       post.PlatformMastodon,

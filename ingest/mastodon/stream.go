@@ -339,9 +339,14 @@ func (s *Stream) fillGap(ctx context.Context) {
 	u.RawQuery = q.Encode()
 	next := &u
 	got := 0
+	// Few retries: the live connection is open and unread meanwhile.
+	pcfg := *s.pg.cfg
+	pcfg.MaxRetries = min(2, pcfg.MaxRetries)
+	pg := pager{cfg: &pcfg, base: s.pg.base, st: s.pg.st, rl: s.pg.rl}
+	defer func() { s.pg.rl = pg.rl }()
 	record := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String() + " (catch-up)"
 	for next != nil && got < s.cfg.CatchUp {
-		items, rels, _, err := s.pg.fetch(ctx, next)
+		items, rels, _, err := pg.fetch(ctx, next)
 		if err != nil {
 			s.cfg.Log.Warn("mastodon catch-up stopped; the gap may be incomplete", "stream", s.name, "err", err)
 			s.st.skip("catch-up failed")

@@ -9,9 +9,11 @@
 // The mapping is the same for every format, so that a network seen through
 // the stream and through an archive gives the same edges:
 //
-//   - ID is the tweet's id_str, Author the user's id_str.
-//   - Time is timestamp_ms when the record has it (milliseconds), else
-//     created_at.
+//   - ID is the tweet's id_str (v2: id; archives: tweetid), Author the
+//     user's.
+//   - Time is timestamp_ms when a v1.1 record has it (milliseconds), else
+//     created_at (v1.1: seconds; v2: milliseconds); the archives' tweet_time
+//     is to the minute.
 //   - Text is the full text (extended_tweet.full_text, full_text,
 //     note_tweet.text), with the three HTML entities Twitter escapes
 //     (&amp; &lt; &gt;) decoded.
@@ -33,4 +35,11 @@
 //   - MediaHashes stay empty: no format carries image bytes.
 //   - Lang "und" (undetermined) becomes empty, so language detection may
 //     fill it.
+//   - Account is the author's profile as the record gives it. Its
+//     ObservedAt is when that profile was seen: the tweet's time for v1.1
+//     (a streamed tweet embeds the profile of that moment); twarc2's
+//     retrieved_at for v2 when present (v2 expansions are the profiles at
+//     retrieval), else the tweet's time; zero for the archives, whose
+//     profiles date from the suspension (the store then uses the post's
+//     time).
 package twitter

@@ -471,6 +471,9 @@ type watchedBody struct {
 }
 
 func (w *watchedBody) Read(p []byte) (int, error) {
+	if w.rc == nil {
+		return 0, errors.New("read after close")
+	}
 	n, err := w.rc.Read(p)
 	if n > 0 {
 		w.got.Store(true)
@@ -488,10 +491,19 @@ func (w *watchedBody) onStall() {
 	w.cancel()
 }
 
+// Close closes the answer and lets it go: go-twitter defers a Close of
+// every response it got until its loop ends, so a long-lived stream keeps
+// each connection's response; dropping the body here keeps that to a few
+// hundred bytes per reconnection instead of a connection's buffers.
 func (w *watchedBody) Close() error {
 	w.timer.Stop()
 	w.cancel()
-	return w.rc.Close()
+	if w.rc == nil {
+		return nil
+	}
+	err := w.rc.Close()
+	w.rc = nil
+	return err
 }
 
 // fromGoTwitter converts go-twitter's Tweet for the shared mapping. It

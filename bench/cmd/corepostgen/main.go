@@ -15,7 +15,10 @@
 //   - Planted groups (10-40 accounts, one per 40,000 rows) run campaigns:
 //     a member posts, or the group picks an organic post, and each member
 //     reposts it with probability 0.8 within 2-40 s. Members also repost
-//     organically now and then.
+//     organically now and then. Each group runs 30 campaigns spread over
+//     the whole span, so a larger data set has more groups but each acts
+//     less often (every 3.4 h at 1M rows, every 20 h at 10M): a test of
+//     how long a detector remembers weak ties.
 //   - No account reposts the same post twice (platforms do not allow it),
 //     so the toolkit's per-direction weight (messages of one account
 //     co-occurring with the other's) equals the number of distinct shared

@@ -1,8 +1,10 @@
 // Command vigiecorepost feeds a JSONL post file (as written by corepostgen)
 // through Vigie's graph engine, the way the graph stage does but without
 // Kafka or a store, and reports what the peer benchmark compares: time,
-// co-action pairs, edges, clusters. It is the Vigie side of
-// bench/peers.sh until a `vigie detect` command reads files directly.
+// co-action pairs, edges, clusters, and precision and recall against the
+// planted groups. bench/peers.sh runs its default mode as the "graph-stage
+// defaults" row: `vigie detect` keeps every edge for the whole file, so it
+// cannot show what the always-on stage holds in bounded memory.
 //
 // Two modes:
 //
