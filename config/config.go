@@ -189,7 +189,7 @@ type Log struct {
 // graph so that the arrows keep pointing down.
 var knownSignals = map[string]bool{
 	"repost": true, "link": true, "domain": true, "hashtag": true,
-	"reply": true, "mention": true, "media": true,
+	"reply": true, "mention": true, "media": true, "text": true, "hashtag_seq": true,
 }
 
 // Default returns the configuration used when nothing is set.
@@ -341,7 +341,7 @@ func (c *Config) Validate() error {
 	}
 	for i, s := range c.Graph.Signals {
 		if !knownSignals[s] {
-			bad(fmt.Sprintf("graph.signals[%d]", i), "unknown signal %q (known: repost, link, domain, hashtag, reply, mention, media)", s)
+			bad(fmt.Sprintf("graph.signals[%d]", i), "unknown signal %q (known: repost, link, domain, hashtag, hashtag_seq, text, reply, mention, media)", s)
 		}
 	}
 	switch c.Graph.Algorithm {

@@ -75,7 +75,7 @@ func Evaluate(c post.Cluster, minRisk float64) (post.Alert, bool) {
 		return post.Alert{}, false
 	}
 	var kinds []string
-	for _, k := range []post.Kind{post.KindRepost, post.KindLink, post.KindDomain, post.KindHashtag, post.KindText, post.KindReply, post.KindMention, post.KindMedia} {
+	for _, k := range []post.Kind{post.KindRepost, post.KindLink, post.KindDomain, post.KindHashtag, post.KindHashtagSeq, post.KindText, post.KindReply, post.KindMention, post.KindMedia} {
 		if c.Signals[k] > 0 {
 			kinds = append(kinds, fmt.Sprintf("%d %s", c.Signals[k], k))
 		}
