@@ -106,7 +106,7 @@ func (r *runner) stop(t *testing.T) {
 // detection and its indexing have run).
 func (r *runner) waitSettled(t *testing.T, posts int) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
+	deadline := time.Now().Add(10 * time.Minute)
 	var last store.Stats
 	stableSince := time.Now()
 	for time.Now().Before(deadline) {
