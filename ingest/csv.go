@@ -101,7 +101,7 @@ var (
 type CSV struct {
 	name   string
 	f      *os.File // nil when reading a caller's io.Reader
-	lim    *recordLimiter
+	lim    *RecordLimiter
 	r      *csv.Reader
 	layout *csvLayout
 	col    []int // column index of each layout column
@@ -172,7 +172,7 @@ func NewCSV(name string, r io.Reader, opts CSVOptions) (*CSV, error) {
 
 // restart reads r from position at (an offset just after a record).
 func (c *CSV) restart(r io.Reader, at Position) {
-	c.lim = &recordLimiter{r: r, max: MaxLineBytes}
+	c.lim = NewRecordLimiter(r, MaxLineBytes)
 	c.r = csv.NewReader(bufio.NewReaderSize(c.lim, 64<<10))
 	c.r.ReuseRecord = true
 	c.r.LazyQuotes = false
@@ -247,12 +247,12 @@ func (c *CSV) Next(ctx context.Context) (post.Post, error) {
 	if err := ctx.Err(); err != nil {
 		return post.Post{}, err
 	}
-	c.lim.reset()
+	c.lim.Reset()
 	rec, err := c.r.Read()
 	if errors.Is(err, io.EOF) {
 		return post.Post{}, io.EOF
 	}
-	c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.skipped
+	c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.Skipped()
 	if err != nil {
 		return post.Post{}, c.readError(rec, err)
 	}
@@ -272,11 +272,11 @@ func (c *CSV) Next(ctx context.Context) (post.Post, error) {
 func (c *CSV) readError(rec []string, err error) error {
 	var pe *csv.ParseError
 	switch {
-	case errors.Is(err, errRecordTooLong):
-		if serr := c.lim.skipLine(); serr != nil {
+	case errors.Is(err, ErrRecordTooLong):
+		if serr := c.lim.SkipLine(); serr != nil {
 			return fmt.Errorf("ingest: read %s: %w", c.name, serr)
 		}
-		c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.skipped
+		c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.Skipped()
 		line := c.prev + 1
 		c.prev = line
 		c.pos.Line = line
@@ -459,16 +459,16 @@ func rawRecord(rec []string) []byte {
 	return out
 }
 
-// errRecordTooLong is recordLimiter's signal through encoding/csv.
-var errRecordTooLong = errors.New("record too long")
+// ErrRecordTooLong is RecordLimiter's signal through encoding/csv.
+var ErrRecordTooLong = errors.New("record too long")
 
-// recordLimiter bounds what encoding/csv can buffer for one record, which
+// RecordLimiter bounds what encoding/csv can buffer for one record, which
 // it would otherwise grow without limit (a line with no newline, or a
 // quote never closed, is read to the end of the file). Past max bytes
 // since the last reset it fails the read; the caller then skips the rest
 // of the line (skipLine), so reading resumes at a line start. The count
 // includes the bufio read-ahead, so the limit holds to within one buffer.
-type recordLimiter struct {
+type RecordLimiter struct {
 	r       io.Reader
 	max     int
 	n       int
@@ -477,11 +477,21 @@ type recordLimiter struct {
 	buf     [4096]byte
 }
 
-func (l *recordLimiter) reset() { l.n = 0 }
+// NewRecordLimiter bounds each record read from r to max bytes.
+func NewRecordLimiter(r io.Reader, max int) *RecordLimiter { return &RecordLimiter{r: r, max: max} }
 
-func (l *recordLimiter) Read(p []byte) (int, error) {
+// Reset starts a new record.
+func (l *RecordLimiter) Reset() { l.n = 0 }
+
+// Skipped returns the bytes dropped by SkipLine so far.
+func (l *RecordLimiter) Skipped() int64 { return l.skipped }
+
+// ClearSkipped sets the dropped-byte count back to zero.
+func (l *RecordLimiter) ClearSkipped() { l.skipped = 0 }
+
+func (l *RecordLimiter) Read(p []byte) (int, error) {
 	if l.n >= l.max {
-		return 0, errRecordTooLong
+		return 0, ErrRecordTooLong
 	}
 	if len(p) > l.max-l.n+1 {
 		p = p[:l.max-l.n+1]
@@ -497,11 +507,11 @@ func (l *recordLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// skipLine drops input up to and including the next newline. The
+// SkipLine drops input up to and including the next newline. The
 // csv.Reader's buffer is empty then: bufio hands its whole buffer over
 // with the error, and it asked for more only because that buffer held no
 // newline, so everything it read belonged to the line being dropped.
-func (l *recordLimiter) skipLine() error {
+func (l *RecordLimiter) SkipLine() error {
 	for {
 		if len(l.pending) == 0 {
 			n, err := l.r.Read(l.buf[:])

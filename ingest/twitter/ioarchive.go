@@ -83,7 +83,7 @@ func newIOCols(head []string) (ioCols, error) {
 type IOArchiveCSV struct {
 	name  string
 	f     *os.File
-	lim   *recordLimiter
+	lim   *ingest.RecordLimiter
 	r     *csv.Reader
 	cols  ioCols
 	width int
@@ -141,7 +141,7 @@ func NewIOArchiveCSV(name string, r io.Reader) (*IOArchiveCSV, error) {
 }
 
 func (c *IOArchiveCSV) restart(r io.Reader, at ingest.Position) {
-	c.lim = &recordLimiter{r: r, max: ingest.MaxLineBytes}
+	c.lim = ingest.NewRecordLimiter(r, ingest.MaxLineBytes)
 	c.r = newCSVReader(c.lim)
 	c.base, c.pos = at, at
 }
@@ -174,12 +174,12 @@ func (c *IOArchiveCSV) Next(ctx context.Context) (post.Post, error) {
 	if err := ctx.Err(); err != nil {
 		return post.Post{}, err
 	}
-	c.lim.reset()
+	c.lim.Reset()
 	rec, err := c.r.Read()
 	if errors.Is(err, io.EOF) {
 		return post.Post{}, io.EOF
 	}
-	c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.skipped
+	c.pos.Offset = c.base.Offset + c.r.InputOffset() + c.lim.Skipped()
 	if err != nil {
 		return post.Post{}, c.readError(rec, err)
 	}
@@ -204,20 +204,20 @@ func (c *IOArchiveCSV) Next(ctx context.Context) (post.Post, error) {
 func (c *IOArchiveCSV) readError(rec []string, err error) error {
 	var pe *csv.ParseError
 	switch {
-	case errors.Is(err, errRecordTooLong):
+	case errors.Is(err, ingest.ErrRecordTooLong):
 		line := c.pos.Line + 1
 		end := line // the last line of the record, through its cut
 		for _, f := range rec {
 			end += int64(strings.Count(f, "\n"))
 		}
 		consumed := c.r.InputOffset()
-		if serr := c.lim.skipLine(); serr != nil {
+		if serr := c.lim.SkipLine(); serr != nil {
 			return fmt.Errorf("twitter: read %s: %w", c.name, serr)
 		}
 		// Start a fresh csv.Reader after the skipped line: the old one
 		// counted lines of a record it never finished.
-		at := ingest.Position{Offset: c.base.Offset + consumed + c.lim.skipped, Line: end}
-		c.lim.skipped = 0
+		at := ingest.Position{Offset: c.base.Offset + consumed + c.lim.Skipped(), Line: end}
+		c.lim.ClearSkipped()
 		c.r = newCSVReader(c.lim)
 		c.base, c.pos = at, at
 		return &ingest.RecordError{Source: c.name, Line: line, Err: &post.FieldError{Record: fmt.Sprintf("%s:%d", c.name, line),
@@ -454,69 +454,4 @@ func rawRecord(rec []string) []byte {
 		out = out[:ingest.MaxLineBytes]
 	}
 	return out
-}
-
-// errRecordTooLong is recordLimiter's signal through encoding/csv.
-var errRecordTooLong = errors.New("record too long")
-
-// recordLimiter bounds what encoding/csv buffers for one record: a quote
-// never closed would otherwise make it read the rest of the file into
-// memory. Past max bytes since the last reset, Read fails; the caller
-// then drops input to the next newline (skipLine) and reading resumes
-// there. The count includes bufio's read-ahead, so the bound holds to
-// within one buffer.
-type recordLimiter struct {
-	r       io.Reader
-	max     int
-	n       int
-	pending []byte // read past a skipped line's end; served first
-	skipped int64  // bytes dropped, for Position offsets
-	buf     [4096]byte
-}
-
-func (l *recordLimiter) reset() { l.n = 0 }
-
-func (l *recordLimiter) Read(p []byte) (int, error) {
-	if l.n >= l.max {
-		return 0, errRecordTooLong
-	}
-	if len(p) > l.max-l.n {
-		p = p[:l.max-l.n]
-	}
-	if len(l.pending) > 0 {
-		n := copy(p, l.pending)
-		l.pending = l.pending[n:]
-		l.n += n
-		return n, nil
-	}
-	n, err := l.r.Read(p)
-	l.n += n
-	return n, err
-}
-
-// skipLine drops input up to and including the next newline. bufio hands
-// its whole buffer to encoding/csv with the error, and it had asked for
-// more only because that buffer held no newline, so everything it read
-// belonged to the line being dropped.
-func (l *recordLimiter) skipLine() error {
-	for {
-		if len(l.pending) == 0 {
-			n, err := l.r.Read(l.buf[:])
-			l.pending = l.buf[:n]
-			if n == 0 && err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return err
-			}
-		}
-		if i := bytes.IndexByte(l.pending, '\n'); i >= 0 {
-			l.skipped += int64(i + 1)
-			l.pending = bytes.Clone(l.pending[i+1:])
-			l.n = 0
-			return nil
-		}
-		l.skipped += int64(len(l.pending))
-		l.pending = nil
-	}
 }
