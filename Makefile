@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 20s
 BENCH_ROWS ?= 1000000
 
-.PHONY: all build run test test-integration lint fuzz bench gen clean help
+.PHONY: all build run test test-integration lint fuzz bench gen clean help ui test-ui
 
 all: lint test build
 
@@ -42,11 +42,19 @@ fuzz: ## run every fuzz target for FUZZTIME each
 
 bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
 	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/
+	$(GO) test -run XXX -bench IngestOntoBroker -benchtime 1x -count 1 ./ingest/sources/
 	$(GO) test -run TestEndToEnd -v -count 1 ./app/ | grep -E 'e2e|PASS|FAIL'
 	BENCH_ROWS="$(BENCH_ROWS)" GO="$(GO)" bash bench/peers.sh
 
 gen: build ## regenerate the bundled scenario (the tests check it matches the generator)
 	$(GO) test ./scenario/ -run TestBundledUpToDate -update
+
+ui: ## rebuild the web UI bundle (web/static/dist, committed) from web/ui: npm ci + esbuild; needs Node.js
+	cd web/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run build
+
+test-ui: build ## browser tests of the web UI (Playwright + Debian's chromium) against vigie run on the scenario
+	cd web/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && \
+		VIGIE_BIN=$(CURDIR)/$(BIN) node --test e2e/
 
 clean: ## remove build output and the embedded default's data
 	rm -rf bin var

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,8 @@ import (
 	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/graph"
 	"github.com/vigie-osint/vigie/ingest"
+	"github.com/vigie-osint/vigie/ingest/sources"
+	"github.com/vigie-osint/vigie/ops"
 	"github.com/vigie-osint/vigie/pipeline"
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/scoring"
@@ -41,7 +44,7 @@ const (
 )
 
 // AllStages is what `vigie run` runs.
-var AllStages = []string{StageIngest, StageGraph, StageIndex, StageAlert, StageServe}
+var AllStages = []string{StageIngest, StageGraph, StageIndex, StageAlert, StageServe, StageBrief}
 
 // Options select what one process runs.
 type Options struct {
@@ -63,6 +66,16 @@ type Options struct {
 	// Stats receives the live counters; nil makes a private set. Tests
 	// pass their own to watch progress.
 	Stats *pipeline.Stats
+	// OnBriefing is called after the schedule wrote a briefing (tests).
+	OnBriefing func(date string, final bool)
+	// OnOps is called with the bound address of the ops endpoint
+	// (ops.addr: /metrics, /healthz, /readyz) when one is served.
+	OnOps func(addr string)
+	// OpenSource, when set, opens the ingest source instead of
+	// ingest.format/ingest.source (`vigie ingest <source>` sets it), and
+	// SourceName names it for its checkpoint.
+	OpenSource func(ctx context.Context, from ingest.Position) (ingest.Source, error)
+	SourceName string
 }
 
 // Run runs the selected stages until ctx is done or one of them fails.
@@ -77,7 +90,7 @@ func Run(ctx context.Context, o Options) error {
 		stages = AllStages
 	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
-	needsBus := slices.ContainsFunc(stages, func(s string) bool { return s != StageServe })
+	needsBus := slices.ContainsFunc(stages, func(s string) bool { return s != StageServe && s != StageBrief })
 
 	// The store first: every stage but serve-alone writes to it, and the
 	// checkpoints live there.
@@ -105,11 +118,15 @@ func Run(ctx context.Context, o Options) error {
 		}
 	}
 	busCfg := bus.Config{Brokers: brokers, BatchSize: cfg.Bus.BatchSize}
+	if err := secureBus(&busCfg, cfg, log); err != nil {
+		return err
+	}
 	topics := pipeline.TopicsWithPrefix(cfg.Bus.TopicPrefix)
 	if needsBus {
 		var specs []bus.TopicSpec
 		for _, t := range topics.All() {
-			specs = append(specs, bus.TopicSpec{Name: t, Partitions: cfg.Bus.Partitions, ReplicationFactor: cfg.Bus.ReplicationFactor})
+			specs = append(specs, bus.TopicSpec{Name: t, Partitions: cfg.Bus.Partitions, ReplicationFactor: cfg.Bus.ReplicationFactor,
+				Configs: map[string]string{"retention.ms": strconv.FormatInt(cfg.Bus.Retention.D().Milliseconds(), 10)}})
 		}
 		if err := bus.EnsureTopics(ctx, busCfg, specs...); err != nil {
 			return err
@@ -120,6 +137,9 @@ func Run(ctx context.Context, o Options) error {
 	if stats == nil {
 		stats = &pipeline.Stats{}
 	}
+	metrics := ops.New(stats)
+	busCfg.Observer = metrics.Observer()
+	var consumed []ops.Consumed
 	var g run.Group
 	var closers []io.Closer
 	defer func() {
@@ -154,6 +174,7 @@ func Run(ctx context.Context, o Options) error {
 		if err != nil {
 			return nil, err
 		}
+		consumed = append(consumed, ops.Consumed{Group: c.Group(), Topic: topic})
 		closers = append(closers, c)
 		return c, nil
 	}
@@ -169,6 +190,16 @@ func Run(ctx context.Context, o Options) error {
 			Source: cfg.Ingest.Source, Normaliser: norm, Topics: topics, Producer: producer, Checkpoints: st,
 			DeadLetterFile: cfg.Ingest.DeadLetterFile, BatchSize: cfg.Bus.BatchSize, Speed: cfg.Ingest.Speed,
 			StayAfterEOF: !o.ExitWhenIngested, Log: log.With("stage", StageIngest), Stats: stats,
+			Format: cfg.Ingest.Format, FlushTimeout: cfg.Ingest.FlushTimeout.D(), Open: o.OpenSource,
+		}
+		if o.SourceName != "" {
+			in.Source = o.SourceName
+		}
+		if in.Open == nil {
+			ilog := log.With("stage", StageIngest)
+			in.Open = func(ctx context.Context, from ingest.Position) (ingest.Source, error) {
+				return sources.OpenNamed(ctx, cfg.Ingest.Format, cfg.Ingest.Source, FileOptions(cfg), ilog, from)
+			}
 		}
 		actor(StageIngest, in.Run)
 	}
@@ -183,7 +214,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		gs := &pipeline.Graph{
 			Consumer: c, Producer: producer, Topics: topics, Checkpoints: st, Engine: eng,
-			Scoring: scoring.Config{Window: cfg.Graph.Window.D()}, Name: cfg.Bus.GroupPrefix + StageGraph,
+			Scoring: scoring.Config{Window: cfg.Graph.Window.D(), Election: cfg.Scoring.Election}, Name: cfg.Bus.GroupPrefix + StageGraph,
 			DetectEvery: cfg.Graph.DetectEvery.D(), CheckpointEvery: cfg.Graph.CheckpointEvery.D(),
 			Log: log.With("stage", StageGraph), Stats: stats,
 		}
@@ -202,19 +233,36 @@ func Run(ctx context.Context, o Options) error {
 		actor(StageIndex+"-clusters", ix.RunClusters)
 		actor(StageIndex+"-alerts", ix.RunAlerts)
 	}
+	// Webhooks (alertscmd.go): the outbox serves the alert stage, the
+	// briefing schedule and the subscriptions API.
+	var ap *alertParts
+	if has(StageAlert) || has(StageServe) || (has(StageBrief) && *cfg.Brief.Enabled) {
+		if ap, err = openAlerts(ctx, cfg, log); err != nil {
+			return err
+		}
+		defer ap.Close()
+	}
 	if has(StageAlert) {
 		c, err := consumer(StageAlert, topics.Clusters)
 		if err != nil {
 			return err
 		}
 		al := &pipeline.Alert{Consumer: c, Producer: producer, Topics: topics, MinRisk: cfg.Alerts.MinRisk,
-			BatchSize: cfg.Bus.BatchSize, BatchWait: batchWait, Log: log.With("stage", StageAlert), Stats: stats}
+			BatchSize: cfg.Bus.BatchSize, BatchWait: batchWait, Log: log.With("stage", StageAlert), Stats: stats,
+			Notifier: ap.Notifier}
 		actor(StageAlert, al.Run)
+		actor(StageAlert+"-deliver", ap.Dispatcher.Run)
+	}
+	if has(StageBrief) && *cfg.Brief.Enabled {
+		idle := func() bool { return !has(StageIngest) || stats.IngestDone.Load() }
+		actor(StageBrief, briefScheduler(o, st, ap, idle, o.OnBriefing).Run)
 	}
 	var ready atomic.Bool
 	var httpAddr string
 	if has(StageServe) {
-		srv := &web.Server{Addr: cfg.HTTP.Addr, Store: st, Log: log.With("stage", StageServe), Ready: ready.Load}
+		srv := &web.Server{Addr: cfg.HTTP.Addr, Store: st, Log: log.With("stage", StageServe), Ready: ready.Load,
+			Subscriptions: ap.Registry, APIToken: cfg.Alerts.APIToken,
+			Metrics: metrics.MetricsHandler()}
 		if needsBus {
 			srv.Live = func() map[string]any { return liveStats(stats) }
 		}
@@ -235,8 +283,22 @@ func Run(ctx context.Context, o Options) error {
 			return nil
 		})
 	}
+	metrics.WatchLag(busCfg, consumed...)
+	if cfg.Ops.Addr != "" {
+		if err := serveOps(cfg.Ops.Addr, metrics, ready.Load, log.With("component", "ops"), actor, o.OnOps); err != nil {
+			return err
+		}
+	}
 	// Stop on the caller's context, too.
-	g.Add(func() error { <-ctx.Done(); return nil }, func(error) {})
+	// Interruptible, so that `vigie ingest` ends when its source does.
+	stopWait := make(chan struct{})
+	g.Add(func() error {
+		select {
+		case <-ctx.Done():
+		case <-stopWait:
+		}
+		return nil
+	}, func(error) { close(stopWait) })
 	ready.Store(true)
 	if o.OnReady != nil {
 		o.OnReady(httpAddr) // the listener is bound: requests queue until Serve runs
@@ -248,6 +310,22 @@ func Run(ctx context.Context, o Options) error {
 	return err
 }
 
+// FileOptions maps the ingest configuration onto a file source's options
+// (format and path aside).
+func FileOptions(cfg config.Config) sources.FileOptions {
+	m := cfg.Ingest.Mapping
+	return sources.FileOptions{
+		ObjectKind: post.Kind(cfg.Ingest.ObjectKind),
+		Platform:   post.Platform(cfg.Ingest.Platform),
+		Mapping: ingest.FieldMapping{
+			ID: m.ID, Author: m.Author, Time: m.Time, Text: m.Text, Lang: m.Lang, URLs: m.URLs,
+			Hashtags: m.Hashtags, Mentions: m.Mentions, ReplyTo: m.ReplyTo, RepostOf: m.RepostOf,
+			QuoteOf: m.QuoteOf, MediaHashes: m.MediaHashes, Platform: m.Platform, Handle: m.Handle,
+			TimeFormat: m.TimeFormat, ListSeparator: m.ListSeparator,
+		},
+	}
+}
+
 // GraphConfig maps the configuration onto the graph engine's.
 func GraphConfig(cfg config.Config) graph.Config {
 	var kinds []post.Kind
@@ -255,19 +333,26 @@ func GraphConfig(cfg config.Config) graph.Config {
 		kinds = append(kinds, post.Kind(s))
 	}
 	return graph.Config{
-		Window:          cfg.Graph.Window.D(),
-		KeyCap:          cfg.Graph.KeyCap,
-		MinWeight:       cfg.Graph.MinWeight,
-		MinClusterSize:  cfg.Graph.MinClusterSize,
-		Retention:       cfg.Graph.Retention.D(),
-		WeakRetention:   cfg.Graph.WeakRetention.D(),
-		Algorithm:       cfg.Graph.Algorithm,
-		DiscountPopular: cfg.Graph.DiscountPopular,
-		HyperactiveAt:   cfg.Graph.HyperactiveAt,
-		NullModelAlpha:  cfg.Graph.NullModelAlpha,
-		BackboneAlpha:   cfg.Graph.BackboneAlpha,
-		Lateness:        cfg.Graph.Lateness.D(),
-		Signals:         kinds,
+		Window:           cfg.Graph.Window.D(),
+		KeyCap:           cfg.Graph.KeyCap,
+		MinWeight:        cfg.Graph.MinWeight,
+		MinClusterSize:   cfg.Graph.MinClusterSize,
+		Retention:        cfg.Graph.Retention.D(),
+		WeakRetention:    cfg.Graph.WeakRetention.D(),
+		Algorithm:        cfg.Graph.Algorithm,
+		DiscountPopular:  cfg.Graph.DiscountPopular,
+		HyperactiveAt:    cfg.Graph.HyperactiveAt,
+		NullModelAlpha:   cfg.Graph.NullModelAlpha,
+		BackboneAlpha:    cfg.Graph.BackboneAlpha,
+		Lateness:         cfg.Graph.Lateness.D(),
+		Signals:          kinds,
+		MaxEvidence:      cfg.Graph.MaxEvidence,
+		Level:            cfg.Graph.Level,
+		Rejoin:           cfg.Graph.Rejoin,
+		TextThreshold:    cfg.Graph.TextThreshold,
+		TextMinWords:     cfg.Graph.TextMinWords,
+		MediaMaxDistance: cfg.Graph.MediaMaxDistance,
+		IDOverlap:        cfg.Graph.IDOverlap,
 	}
 }
 

@@ -26,17 +26,24 @@ Commands:
   run            run every stage in one process: ingest, graph, index, alert
                  and the HTTP API/UI. With no flags it starts the embedded
                  broker and store and replays the bundled election scenario.
-  ingest         read the configured source onto the posts topic, then exit
+  ingest         read a source onto the posts topic: the configured one, or
+                 'ingest file PATH --format F', 'ingest twitter-stream',
+                 'ingest mastodon', 'ingest bluesky' (live, until Ctrl-C)
   graph          build the co-action graph and emit clusters (a consumer-group
                  member: start several to scale out on real Kafka)
   graph export   write stored clusters as GraphML, GEXF or CSV (Gephi, networkx)
   index          write posts, clusters and alerts into the store
   alert          raise alerts on risky clusters
   serve          serve the HTTP API and UI from the store
+  alerts test    send a signed sample alert to a webhook (--url, --format
+                 slack|teams|json); 'alerts list' shows subscriptions and deliveries
+  brief          write the daily influence briefing of a day (--date YYYY-MM-DD)
+                 as HTML and Markdown with charts, from the store
   detect         compute the co-action network of a whole file (CooRTweet or
                  Coordination Network Toolkit exact with --compat)
   gen            write a synthetic election scenario with planted networks
   config check   validate a configuration file and print its effective values
+  kibana import  install Vigie's Kibana data views, searches and dashboards
   version        print the version
 
 Run 'vigie <command> --help' for a command's flags. Configuration comes from
@@ -56,8 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runStages(ctx, cmd, rest, AllStages, false, stdout, stderr,
 			"Run every stage in one process. Without --kafka it starts the embedded\nKafka-protocol broker; without --elasticsearch it uses the embedded store\nunder --data-dir. It replays --source and serves http://"+config.Default().HTTP.Addr+".")
 	case "ingest":
-		err = runStages(ctx, cmd, rest, []string{StageIngest}, true, stdout, stderr,
-			"Read the source onto the posts topic and exit at its end. A restart resumes\nwhere the last acknowledged batch ended; bad records go to the dead-letter\ntopic and file.")
+		err = ingestCmd(ctx, rest, stdout, stderr) // app/ingestcmd.go
 	case "graph":
 		if len(rest) > 0 && rest[0] == "export" {
 			err = graphExport(ctx, rest[1:], stdout, stderr)
@@ -76,8 +82,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"Serve the HTTP API and UI from the store.")
 	case "detect":
 		err = detect(ctx, rest, stdout, stderr)
+	case "alerts":
+		err = alertsCmd(ctx, rest, stdout, stderr) // app/alertscmd.go
+	case "brief":
+		err = briefCmd(ctx, rest, stdout, stderr) // app/briefcmd.go
 	case "gen":
 		err = gen(ctx, rest, stdout, stderr)
+	case "kibana":
+		err = kibanaCmd(ctx, rest, stdout, stderr)
 	case "config":
 		err = configCmd(rest, stdout, stderr)
 	case "version":
@@ -108,6 +120,7 @@ type commonFlags struct {
 	configPath, kafka, es, source, httpAddr, dataDir, logLevel string
 	speed                                                      float64
 	quiet                                                      bool
+	metricsAddr                                                string
 }
 
 func (f *commonFlags) register(fs *flag.FlagSet) {
@@ -120,6 +133,7 @@ func (f *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.logLevel, "log-level", "", "debug, info, warn or error (log.level)")
 	fs.Float64Var(&f.speed, "speed", -1, "replay speed factor over event time; 0 = as fast as possible (ingest.speed)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no live progress line")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics, /healthz and /readyz on this address (ops.addr), e.g. :9100")
 }
 
 // load applies flags over file and env. A flag given explicitly wins.
@@ -141,6 +155,7 @@ func (f *commonFlags) load() (config.Config, error) {
 	set("http.addr", f.httpAddr)
 	set("data_dir", f.dataDir)
 	set("log.level", f.logLevel)
+	set("ops.addr", f.metricsAddr)
 	if f.speed >= 0 {
 		set("ingest.speed", fmt.Sprint(f.speed))
 	}

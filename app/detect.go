@@ -2,6 +2,7 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,8 +75,20 @@ func detect(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.IntVar(&o.minWeight, "min-weight", 0, "cnt: --min_edge_weight (default 1); none: graph.min_weight, and the weight edges.csv starts at (default 3)")
 	fs.IntVar(&o.keyCap, "key-cap", graph.DefaultKeyCap, "none: graph.key_cap")
 	fs.StringVar(&o.out, "out", "detect", "output directory")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the run to this file (for `go tool pprof`)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("detect: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("detect: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res, err := runDetect(ctx, o, stderr)
 	if err != nil {
@@ -139,12 +153,29 @@ func runDetect(ctx context.Context, o detectOptions, stderr io.Writer) (detectRe
 	// read; the engine needs whole posts, to merge and sort them.
 	var posts []post.Post
 	var shares []graph.Share
+	var counter *graph.CNTCounter
 	var sink func(p *post.Post) error
 	switch o.compat {
 	case "coortweet":
 		sink = func(p *post.Post) error { shares = graph.AppendShares(shares, p, kinds[0]); return nil }
 	case "cnt":
-		sink = func(p *post.Post) (err error) { shares, err = graph.AppendCNTShares(shares, p, kinds[0]); return err }
+		// The toolkit's network is counted as the file is read: a share
+		// is interned into the counter's compact arrays at once, so
+		// neither posts nor shares are held (see graph.CNTCounter).
+		cp, _ := graph.CNTParamsFor(kinds[0], o.window)
+		cp.MinEdgeWeight = o.minWeight
+		var err error
+		if counter, err = graph.NewCNTCounter(cp); err != nil {
+			return res, fmt.Errorf("detect: %w", err)
+		}
+		var buf []graph.Share
+		sink = func(p *post.Post) (err error) {
+			buf, err = graph.AppendCNTShares(buf[:0], p, kinds[0])
+			for _, s := range buf {
+				counter.Add(s.Object, s.Account, s.Content, s.Time.UnixNano())
+			}
+			return err
+		}
 	default:
 		sink = func(p *post.Post) error { posts = append(posts, *p); return nil }
 	}
@@ -159,7 +190,7 @@ func runDetect(ctx context.Context, o detectOptions, stderr io.Writer) (detectRe
 		return res, fmt.Errorf("detect: %w", err)
 	}
 	start = time.Now()
-	if o.compat != "none" {
+	if o.compat == "coortweet" {
 		// Exact repeats are re-deliveries, or the German layout's URL row
 		// repeated once per hashtag or image of the post.
 		all := len(shares)
@@ -170,7 +201,8 @@ func runDetect(ctx context.Context, o detectOptions, stderr io.Writer) (detectRe
 	case "coortweet":
 		err = detectCooRTweet(shares, o, &res)
 	case "cnt":
-		err = detectCNT(shares, kinds[0], o, &res)
+		res.Shares, res.Duplicates = counter.Shares, counter.Duplicates
+		err = detectCNT(counter, o, &res)
 	default:
 		err = detectEngine(posts, kinds, o, &res)
 	}
@@ -190,55 +222,211 @@ func readPosts(ctx context.Context, o detectOptions, kinds []post.Kind, sink fun
 			format = "jsonl"
 		}
 	}
-	var src ingest.Source
-	var err error
+	var open func(from ingest.Position) (ingest.Source, error)
 	switch format {
 	case "jsonl":
-		src, err = ingest.OpenJSONL(o.input, ingest.Position{})
+		open = func(from ingest.Position) (ingest.Source, error) { return ingest.OpenJSONL(o.input, from) }
 	case "", string(ingest.CSVCooRTweet), string(ingest.CSVCNT):
 		object := post.Kind(o.object)
 		if object == "" {
 			object = kinds[0]
 		}
-		src, err = ingest.OpenCSV(o.input, ingest.CSVOptions{
-			Format: ingest.CSVFormat(format), ObjectKind: object, Platform: post.Platform(o.platform),
-		}, ingest.Position{})
+		opts := ingest.CSVOptions{Format: ingest.CSVFormat(format), ObjectKind: object, Platform: post.Platform(o.platform)}
+		open = func(from ingest.Position) (ingest.Source, error) { return ingest.OpenCSV(o.input, opts, from) }
 	default:
 		return 0, 0, usageError(stderr, "--format must be coortweet, cnt or jsonl, got %q", o.format)
 	}
+	first, err := open(ingest.Position{})
 	if err != nil {
 		return 0, 0, fmt.Errorf("detect: %w", err)
 	}
-	defer src.Close()
-	if c, ok := src.(*ingest.CSV); ok && c.Layout() == "coortweet-posts" && slices.Contains(kinds, post.KindDomain) {
+	srcs := []ingest.Source{first}
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	if c, ok := first.(*ingest.CSV); ok && c.Layout() == "coortweet-posts" && slices.Contains(kinds, post.KindDomain) {
 		fmt.Fprintln(stderr, "vigie detect: note: this layout's domain_id is not read; domains come from url_id values, which are opaque IDs")
 	}
-	n, bad := 0, 0
-	for {
-		p, err := src.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		var re *ingest.RecordError
-		if errors.As(err, &re) {
-			bad++
-			if bad <= 10 {
-				fmt.Fprintf(stderr, "vigie detect: skipped %v\n", re)
-			}
-			continue
-		}
+	// A second reader takes the second half of the file when a line
+	// boundary there is a record boundary (see splitPoint): decoding and
+	// validating records is most of the reading time, and the machine
+	// has two cores.
+	stops := []int64{-1}
+	if at, ok := splitPoint(o.input, format == "jsonl", first.Position().Offset); ok {
+		second, err := open(at)
 		if err != nil {
 			return 0, 0, fmt.Errorf("detect: %w", err)
 		}
-		if err := sink(&p); err != nil {
-			return 0, 0, fmt.Errorf("detect: %w", err)
+		srcs = append(srcs, second)
+		stops = []int64{at.Offset, -1}
+	}
+
+	// Decoding and sink run in separate goroutines: each reader decodes
+	// and validates its part into batches of posts, in file order, and
+	// the sink consumes the first part's batches, then the second's. A
+	// few batches in flight bound the memory. Bad records are reported in
+	// file order too, once the readers are done.
+	type batch struct {
+		posts []post.Post
+		err   error // a read error (not a bad record): the last batch
+	}
+	type part struct {
+		ch  chan batch
+		bad []error // the first ten bad records
+		n   int     // bad records
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make([]*part, len(srcs))
+	for k, src := range srcs {
+		pt := &part{ch: make(chan batch, 4)}
+		parts[k] = pt
+		go func() {
+			defer close(pt.ch)
+			b := batch{posts: make([]post.Post, 0, 1024)}
+			send := func() bool {
+				select {
+				case pt.ch <- b:
+					b = batch{posts: make([]post.Post, 0, 1024)}
+					return true
+				case <-rctx.Done():
+					return false
+				}
+			}
+			for stops[k] < 0 || src.Position().Offset < stops[k] {
+				p, err := src.Next(rctx)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				var re *ingest.RecordError
+				if errors.As(err, &re) {
+					pt.n++ // read by the caller only after pt.ch is closed
+					if len(pt.bad) < 10 {
+						pt.bad = append(pt.bad, re)
+					}
+					continue
+				}
+				if err != nil {
+					b.err = err
+					break
+				}
+				b.posts = append(b.posts, p)
+				if len(b.posts) == cap(b.posts) && !send() {
+					return
+				}
+			}
+			send()
+		}()
+	}
+	drain := func() {
+		cancel()
+		for _, pt := range parts {
+			for range pt.ch {
+			}
 		}
-		n++
+	}
+	n, bad := 0, 0
+	for _, pt := range parts {
+		for b := range pt.ch {
+			for i := range b.posts {
+				if err := sink(&b.posts[i]); err != nil {
+					drain()
+					return 0, 0, fmt.Errorf("detect: %w", err)
+				}
+				n++
+			}
+			if b.err != nil {
+				drain()
+				return 0, 0, fmt.Errorf("detect: %w", b.err)
+			}
+		}
+	}
+	for _, pt := range parts {
+		for _, re := range pt.bad {
+			if bad++; bad <= 10 {
+				fmt.Fprintf(stderr, "vigie detect: skipped %v\n", re)
+			}
+		}
+		bad += pt.n - len(pt.bad)
 	}
 	if bad > 10 {
 		fmt.Fprintf(stderr, "vigie detect: skipped %d bad records in all\n", bad)
 	}
 	return n, bad, nil
+}
+
+// splitMin is the smallest file (after its header) read by two readers;
+// tests lower it.
+var splitMin int64 = 8 << 20
+
+// splitPoint returns where a second reader may start on path: the start
+// of a line near the middle of the records after header (the offset of
+// the first record), with that line number, when the line before it has
+// content (so the first reader, which skips blank lines, stops exactly
+// there) and, for CSV, when the file holds no quote character at all:
+// only then is every newline a record boundary. Small files are not
+// split.
+func splitPoint(path string, jsonl bool, header int64) (ingest.Position, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return ingest.Position{}, false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size()-header < splitMin {
+		return ingest.Position{}, false
+	}
+	// The split: the end of the second complete line after the middle,
+	// if that line is not blank.
+	mid := header + (st.Size()-header)/2
+	buf := make([]byte, 1<<20)
+	m, _ := f.ReadAt(buf, mid)
+	buf = buf[:m]
+	at := int64(-1)
+	if first := bytes.IndexByte(buf, '\n'); first >= 0 {
+		rest := buf[first+1:]
+		for {
+			nl := bytes.IndexByte(rest, '\n')
+			if nl < 0 {
+				break
+			}
+			if len(bytes.TrimSpace(rest[:nl])) > 0 {
+				at = mid + int64(m-len(rest)+nl+1)
+				break
+			}
+			rest = rest[nl+1:]
+		}
+	}
+	if at < 0 || at >= st.Size() {
+		return ingest.Position{}, false
+	}
+	// One pass over the file: newlines before the split, and quotes.
+	lines := int64(0)
+	off := int64(0)
+	r := bufio.NewReaderSize(f, 1<<20)
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return ingest.Position{}, false
+	}
+	chunk := make([]byte, 1<<20)
+	for {
+		k, err := io.ReadFull(r, chunk)
+		c := chunk[:k]
+		if !jsonl && bytes.IndexByte(c, '"') >= 0 {
+			return ingest.Position{}, false
+		}
+		if off < at {
+			lines += int64(bytes.Count(c[:min(int64(k), at-off)], []byte{'\n'}))
+		} else if jsonl {
+			break
+		}
+		off += int64(k)
+		if err != nil {
+			break
+		}
+	}
+	return ingest.Position{Offset: at, Line: lines}, true
 }
 
 // detectCooRTweet writes CooRTweet's network with the columns of its
@@ -276,37 +464,78 @@ func cooParams(o detectOptions) graph.CooRTweetParams {
 // detectCNT writes the toolkit's network with both directions merged, as
 // the reference files are: weight is the larger direction, weight_ab and
 // weight_ba each direction's (0 when below --min-weight). Nodes carry
-// their connected component, numbered in account order.
-func detectCNT(shares []graph.Share, kind post.Kind, o detectOptions, res *detectResult) error {
-	p, err := graph.CNTParamsFor(kind, o.window)
-	if err != nil {
-		return fmt.Errorf("detect: %w", err)
+// their connected component, numbered in account order. Rows are written
+// with strconv appends rather than csv.Writer's per-row slices: at 10M
+// input rows there are millions of edges.
+func detectCNT(counter *graph.CNTCounter, o detectOptions, res *detectResult) error {
+	net := counter.Network()
+	res.Edges, res.Nodes = len(net.Pairs), len(net.Accounts)
+	cell := make([]string, len(net.Accounts)) // each account as a CSV field
+	for i, a := range net.Accounts {
+		cell[i] = csvField(a)
 	}
-	p.MinEdgeWeight = o.minWeight
-	edges, err := graph.CNT(shares, p)
-	if err != nil {
-		return fmt.Errorf("detect: %w", err)
-	}
-	pairs := graph.MergeCNT(edges)
-	var links [][2]string
-	for _, e := range pairs {
-		links = append(links, [2]string{e.A, e.B})
-	}
-	nodes, comp := detectComponents(links)
-	res.Edges, res.Nodes = len(pairs), len(nodes)
-	return writeTables(o.out, res, detectTable{"edges.csv", func(w *csv.Writer) error {
-		w.Write([]string{"account_a", "account_b", "weight", "weight_ab", "weight_ba"})
-		for _, e := range pairs {
-			w.Write([]string{e.A, e.B, strconv.Itoa(e.Weight), strconv.Itoa(e.AB), strconv.Itoa(e.BA)})
+	return writeRaw(o.out, res, rawFile{"edges.csv", func(w *bufio.Writer) error {
+		w.WriteString("account_a,account_b,weight,weight_ab,weight_ba\n")
+		var b []byte
+		for _, e := range net.Pairs {
+			b = append(b[:0], cell[e.A]...)
+			b = append(b, ',')
+			b = append(b, cell[e.B]...)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(e.Weight), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(e.AB), 10)
+			b = append(b, ',')
+			b = strconv.AppendInt(b, int64(e.BA), 10)
+			b = append(b, '\n')
+			w.Write(b)
 		}
 		return nil
-	}}, detectTable{"nodes.csv", func(w *csv.Writer) error {
-		w.Write([]string{"account_id", "component"})
-		for i, n := range nodes {
-			w.Write([]string{n, strconv.Itoa(comp[i])})
+	}}, rawFile{"nodes.csv", func(w *bufio.Writer) error {
+		w.WriteString("account_id,component\n")
+		var b []byte
+		for i, c := range net.Component {
+			b = append(append(b[:0], cell[i]...), ',')
+			b = strconv.AppendInt(b, int64(c), 10)
+			b = append(b, '\n')
+			w.Write(b)
 		}
 		return nil
 	}})
+}
+
+// csvField is s as encoding/csv writes a field.
+func csvField(s string) string {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write([]string{s})
+	w.Flush()
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// rawFile is one output file written by hand.
+type rawFile struct {
+	name  string
+	write func(*bufio.Writer) error
+}
+
+// writeRaw writes each file under out, atomically, and records its path.
+func writeRaw(out string, res *detectResult, files ...rawFile) error {
+	for _, f := range files {
+		path := filepath.Join(out, f.name)
+		err := writeFileAtomic(path, func(w io.Writer) error {
+			bw := bufio.NewWriterSize(w, 1<<16)
+			if err := f.write(bw); err != nil {
+				return err
+			}
+			return bw.Flush()
+		})
+		if err != nil {
+			return err
+		}
+		res.Files = append(res.Files, path)
+	}
+	return nil
 }
 
 // detectEngine runs Vigie's streaming engine over the file: posts merged

@@ -5,13 +5,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vigie-osint/vigie/config"
+	"github.com/vigie-osint/vigie/graph"
 	"github.com/vigie-osint/vigie/post"
 )
 
@@ -313,5 +318,144 @@ func TestDetectRussian(t *testing.T) {
 				t.Errorf("%s differs from %s", mine, ref)
 			}
 		}
+	}
+}
+
+// TestGraphConfigKeys checks that every engine parameter with a config
+// key reaches the engine's configuration.
+func TestGraphConfigKeys(t *testing.T) {
+	cfg, err := config.Parse(strings.NewReader(`graph:
+  max_evidence: 3
+  level: -1
+  rejoin: -1
+  text_threshold: 0.8
+  text_min_words: 7
+  media_max_distance: -1
+  id_overlap: 0.5
+`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := GraphConfig(cfg)
+	want := graph.Config{MaxEvidence: 3, Level: -1, Rejoin: -1, TextThreshold: 0.8, TextMinWords: 7, MediaMaxDistance: -1, IDOverlap: 0.5}
+	got := graph.Config{MaxEvidence: g.MaxEvidence, Level: g.Level, Rejoin: g.Rejoin, TextThreshold: g.TextThreshold,
+		TextMinWords: g.TextMinWords, MediaMaxDistance: g.MediaMaxDistance, IDOverlap: g.IDOverlap}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("engine parameters %+v, want %+v", got, want)
+	}
+	if _, err := graph.New(g); err != nil {
+		t.Errorf("engine refused the mapped config: %v", err)
+	}
+}
+
+// splitInputs writes a CSV in the toolkit's layout and the same rows as
+// JSONL: bursts of reposts by 40 accounts, with bad records (a bad
+// timestamp) and blank lines spread over the file, so that both halves
+// of a split read hold some.
+func splitInputs(t *testing.T, dir string) (csvPath, jsonlPath string) {
+	t.Helper()
+	var c, j strings.Builder
+	c.WriteString("message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n")
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 4000 {
+		acc := (i*7 + i/40) % 40
+		orig := i / 25
+		sec := int64(i*3 + acc%5)
+		ts := fmt.Sprint(t0.Unix() + sec)
+		if i%97 == 5 {
+			ts = "bad"
+		}
+		fmt.Fprintf(&c, "%d,%d,user%d,%d,,,%s,\n", 100000+i, acc, acc, orig, ts)
+		if i%211 == 7 {
+			c.WriteString("\n")
+			j.WriteString("\n")
+		}
+		if ts == "bad" {
+			j.WriteString("not json\n")
+			continue
+		}
+		p := post.Post{Schema: 1, Platform: post.PlatformTwitter, ID: fmt.Sprint(100000 + i), Author: fmt.Sprint(acc),
+			Time: t0.Add(time.Duration(sec) * time.Second), RepostOf: fmt.Sprint(orig)}
+		line, _ := json.Marshal(p)
+		j.Write(append(line, '\n'))
+	}
+	csvPath, jsonlPath = filepath.Join(dir, "in.csv"), filepath.Join(dir, "in.jsonl")
+	if err := os.WriteFile(csvPath, []byte(c.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(jsonlPath, []byte(j.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return csvPath, jsonlPath
+}
+
+// TestDetectSplitRead checks that reading a file with two readers gives
+// the same output files and the same bad-record reports, line numbers
+// included, as reading it with one.
+func TestDetectSplitRead(t *testing.T) {
+	dir := t.TempDir()
+	csvIn, jsonlIn := splitInputs(t, dir)
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"cnt", []string{"--input", csvIn, "--format", "cnt", "--compat", "cnt", "--min-weight", "2"}},
+		{"coortweet", []string{"--input", csvIn, "--format", "cnt", "--compat", "coortweet", "--edge-weight", "0"}},
+		{"engine", []string{"--input", jsonlIn, "--min-weight", "2"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			run := func(min int64) (map[string]string, string) {
+				defer func(old int64) { splitMin = old }(splitMin)
+				splitMin = min
+				out := t.TempDir()
+				var stdout, stderr bytes.Buffer
+				if code := Main(context.Background(), append([]string{"detect", "--out", out}, c.args...), &stdout, &stderr); code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr.String())
+				}
+				files := map[string]string{}
+				entries, _ := os.ReadDir(out)
+				for _, e := range entries {
+					b, err := os.ReadFile(filepath.Join(out, e.Name()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					files[e.Name()] = string(b)
+				}
+				// The summary, without its timings, counts the records read:
+				// a part read twice would change nothing else (repeats are
+				// ignored by post key or message ID).
+				files["stdout"] = regexp.MustCompile(`in [0-9.]+[a-zµ]+`).ReplaceAllString(strings.Split(stdout.String(), "; wrote")[0], "")
+				return files, stderr.String()
+			}
+			oneFiles, oneErr := run(1 << 62)
+			twoFiles, twoErr := run(1)
+			if len(oneFiles["edges.csv"]) < 200 || !strings.Contains(oneErr, "skipped") {
+				t.Fatalf("test input too poor: edges %q, stderr %q", oneFiles["edges.csv"], oneErr)
+			}
+			if !reflect.DeepEqual(oneFiles, twoFiles) {
+				t.Errorf("outputs differ when read by two readers: summary %q vs %q", oneFiles["stdout"], twoFiles["stdout"])
+			}
+			if oneErr != twoErr {
+				t.Errorf("bad-record reports differ:\none reader:\n%s\ntwo readers:\n%s", oneErr, twoErr)
+			}
+		})
+	}
+	// The split itself: taken on these files, refused on a CSV with a
+	// quote (a quoted field may hold a newline).
+	defer func(old int64) { splitMin = old }(splitMin)
+	splitMin = 1
+	for _, in := range []string{csvIn, jsonlIn} {
+		at, ok := splitPoint(in, in == jsonlIn, 0)
+		b, _ := os.ReadFile(in)
+		if !ok || at.Offset <= 0 || at.Offset >= int64(len(b)) || b[at.Offset-1] != '\n' ||
+			at.Line != int64(bytes.Count(b[:at.Offset], []byte("\n"))) {
+			t.Errorf("%s: split %+v, %v", in, at, ok)
+		}
+	}
+	quoted := filepath.Join(dir, "quoted.csv")
+	b, _ := os.ReadFile(csvIn)
+	os.WriteFile(quoted, append(b, "1,2,u,3,,\"a\nb\",1709251200,\n"...), 0o644)
+	if _, ok := splitPoint(quoted, false, 0); ok {
+		t.Error("split a CSV holding quotes")
 	}
 }

@@ -13,6 +13,7 @@ package bus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 )
 
 // Message is a Kafka record as stages see it.
@@ -49,6 +51,21 @@ type Config struct {
 	BatchTimeout time.Duration
 	// MaxWait bounds how long a fetch waits for data. Default 250ms.
 	MaxWait time.Duration
+	// TLS, when set, encrypts every connection (see Security.Build).
+	TLS *tls.Config
+	// SASL, when set, authenticates every connection (see Security.Build).
+	SASL sasl.Mechanism
+	// Observer, when set, is told about produces, fetches and errors (the
+	// ops package turns this into Prometheus metrics).
+	Observer Observer
+}
+
+// transport returns a kafka-go transport with the connection security of
+// c. Each client gets its own: kafka-go's shared default caches topic
+// metadata process-wide, so a topic created after another writer's first
+// request would stay "unknown" to every writer for the cache's life.
+func (c Config) transport() *kafka.Transport {
+	return &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second, TLS: c.TLS, SASL: c.SASL}
 }
 
 // Validate fills defaults and checks required fields.
@@ -76,8 +93,9 @@ func (c *Config) Validate() error {
 // Producer writes records synchronously: Produce returns only when every
 // record is acknowledged by all in-sync replicas, or with an error.
 type Producer struct {
-	w  *kafka.Writer
-	tr *kafka.Transport
+	w   *kafka.Writer
+	tr  *kafka.Transport
+	obs Observer
 }
 
 // NewProducer returns a producer. Records are partitioned by key hash (the
@@ -87,11 +105,8 @@ func NewProducer(cfg Config) (*Producer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	// A transport of its own: kafka-go's shared default caches topic
-	// metadata process-wide, so a topic created after another writer's
-	// first request stays "unknown" to every writer for the cache's life.
-	tr := &kafka.Transport{DialTimeout: 5 * time.Second, MetadataTTL: 5 * time.Second}
-	return &Producer{tr: tr, w: &kafka.Writer{
+	tr := cfg.transport()
+	return &Producer{tr: tr, obs: observerOr(cfg.Observer), w: &kafka.Writer{
 		Transport:              tr,
 		Addr:                   kafka.TCP(cfg.Brokers...),
 		Balancer:               &kafka.Hash{},
@@ -116,11 +131,25 @@ func (p *Producer) Produce(ctx context.Context, msgs ...Message) error {
 			return fmt.Errorf("bus: produce: message %d has no topic", i)
 		}
 	}
+	start := time.Now()
 	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+		if ctx.Err() == nil {
+			p.obs.ProduceError(msgs[0].Topic)
+		}
 		return fmt.Errorf("bus: produce %d records to %s: %w", len(msgs), msgs[0].Topic, err)
 	}
+	p.obs.Produced(msgs, time.Since(start))
 	return nil
 }
+
+// WriterStats are kafka-go's producer counters (writes, messages, bytes,
+// errors, retries, batch sizes and times).
+type WriterStats = kafka.WriterStats
+
+// Stats returns the producer's counters. kafka-go resets the counters on
+// every call, so each call returns what happened since the previous one:
+// exactly one reader (the ingest stage) should call it and accumulate.
+func (p *Producer) Stats() WriterStats { return p.w.Stats() }
 
 // Close flushes and closes the producer.
 func (p *Producer) Close() error {
@@ -134,6 +163,7 @@ type Consumer struct {
 	r     *kafka.Reader
 	group string
 	topic string
+	obs   Observer
 }
 
 // NewConsumer joins group on topic. A new group starts at the earliest
@@ -164,8 +194,14 @@ func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
 		MaxAttempts:       10,
 		Logger:            nil,
 		ErrorLogger:       nil,
+		Dialer: &kafka.Dialer{
+			Timeout:       5 * time.Second,
+			DualStack:     true,
+			TLS:           cfg.TLS,
+			SASLMechanism: cfg.SASL,
+		},
 	})
-	return &Consumer{r: r, group: group, topic: topic}, nil
+	return &Consumer{r: r, group: group, topic: topic, obs: observerOr(cfg.Observer)}, nil
 }
 
 // Fetch returns the next record without committing it. It returns ctx's
@@ -177,8 +213,10 @@ func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()
 		}
+		c.obs.FetchError(c.group, c.topic)
 		return Message{}, fmt.Errorf("bus: fetch %s for %s: %w", c.topic, c.group, err)
 	}
+	c.obs.Fetched(c.group, m)
 	return m, nil
 }
 
@@ -188,8 +226,12 @@ func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
 		return nil
 	}
 	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
+		if ctx.Err() == nil {
+			c.obs.CommitError(c.group, c.topic)
+		}
 		return fmt.Errorf("bus: commit %s for %s: %w", c.topic, c.group, err)
 	}
+	c.obs.Committed(c.group, msgs)
 	return nil
 }
 
@@ -310,7 +352,7 @@ func Lag(ctx context.Context, cfg Config, group, topic string) (int64, error) {
 // done: kafka-go's shared default transport keeps connection goroutines
 // alive for the life of the process, which hides real leaks in tests.
 func newClient(cfg Config, timeout time.Duration) (*kafka.Client, func()) {
-	tr := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: time.Second}
+	tr := &kafka.Transport{DialTimeout: 5 * time.Second, IdleTimeout: time.Second, TLS: cfg.TLS, SASL: cfg.SASL}
 	return &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: timeout, Transport: tr}, tr.CloseIdleConnections
 }
 

@@ -9,8 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net/netip"
+	"net/url"
 	"os"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,14 +46,17 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 type Config struct {
 	// DataDir holds the embedded broker's log and the embedded store.
 	// Default "var".
-	DataDir string `yaml:"data_dir"`
-	Bus     Bus    `yaml:"bus"`
-	Store   Store  `yaml:"store"`
-	Ingest  Ingest `yaml:"ingest"`
-	Graph   Graph  `yaml:"graph"`
-	Alerts  Alerts `yaml:"alerts"`
-	HTTP    HTTP   `yaml:"http"`
-	Log     Log    `yaml:"log"`
+	DataDir string  `yaml:"data_dir"`
+	Bus     Bus     `yaml:"bus"`
+	Store   Store   `yaml:"store"`
+	Ingest  Ingest  `yaml:"ingest"`
+	Graph   Graph   `yaml:"graph"`
+	Alerts  Alerts  `yaml:"alerts"`
+	Brief   Brief   `yaml:"brief"`
+	Scoring Scoring `yaml:"scoring"`
+	HTTP    HTTP    `yaml:"http"`
+	Ops     Ops     `yaml:"ops"`
+	Log     Log     `yaml:"log"`
 }
 
 // Bus configures Kafka.
@@ -74,7 +81,65 @@ type Bus struct {
 	BatchSize int `yaml:"batch_size"`
 	// BatchTimeout bounds how long a partial batch waits. Default 200ms.
 	BatchTimeout Duration `yaml:"batch_timeout"`
+	// Retention of the records of the topics Vigie creates (Kafka's
+	// retention.ms): how far back a stage can be replayed. Default 168h.
+	Retention Duration `yaml:"retention"`
+	// TLS to the brokers. Off by default.
+	TLS BusTLS `yaml:"tls"`
+	// SASL authentication to the brokers. Off by default.
+	SASL BusSASL `yaml:"sasl"`
 }
+
+// BusTLS configures TLS to Kafka. Setting any file turns TLS on.
+type BusTLS struct {
+	// Enabled turns TLS on with the system's CA roots.
+	Enabled bool `yaml:"enabled"`
+	// CAFile is a PEM bundle of the CAs that signed the brokers'
+	// certificates (default: the system roots).
+	CAFile string `yaml:"ca_file"`
+	// CertFile and KeyFile are the client certificate and key (PEM) for
+	// brokers that authenticate clients by certificate. Both or neither.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// ServerName overrides the name checked in the brokers' certificates.
+	ServerName string `yaml:"server_name"`
+	// InsecureSkipVerify disables certificate checks. Default false; never
+	// turn it on outside a throwaway test cluster.
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+// BusSASL configures SASL authentication to Kafka.
+type BusSASL struct {
+	// Mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512. Empty: no SASL.
+	Mechanism string `yaml:"mechanism"`
+	Username  string `yaml:"username"`
+	// Password itself; printed as [redacted]. Prefer PasswordFile (a
+	// mounted secret), which keeps it out of files and the environment.
+	Password Secret `yaml:"password"`
+	// PasswordFile is read at start; a trailing newline is dropped.
+	PasswordFile string `yaml:"password_file"`
+}
+
+// Secret is a configuration value that is never printed: `config check
+// --print`, logs and %v show "[redacted]" (or nothing when unset).
+type Secret string
+
+// String hides the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString hides the value from %#v.
+func (s Secret) GoString() string { return `"` + s.String() + `"` }
+
+// MarshalYAML hides the value from the printed configuration.
+func (s Secret) MarshalYAML() (any, error) { return s.String(), nil }
+
+// MarshalText hides the value from JSON and other text encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // Store selects where results are kept.
 type Store struct {
@@ -84,6 +149,27 @@ type Store struct {
 	Path string `yaml:"path"`
 	// Elasticsearch lists node URLs when Kind is "elasticsearch".
 	Elasticsearch []string `yaml:"elasticsearch"`
+	// ElasticsearchUsername and a password (ElasticsearchPassword, or
+	// better ElasticsearchPasswordFile, a mounted secret) authenticate
+	// with HTTP basic auth. Or set an API key (base64 "id:key", as
+	// Elasticsearch issues it) in ElasticsearchAPIKey or
+	// ElasticsearchAPIKeyFile. Secrets are printed as [redacted] and
+	// never logged; files are read at start, a trailing newline dropped.
+	ElasticsearchUsername     string `yaml:"elasticsearch_username"`
+	ElasticsearchPassword     Secret `yaml:"elasticsearch_password"`
+	ElasticsearchPasswordFile string `yaml:"elasticsearch_password_file"`
+	ElasticsearchAPIKey       Secret `yaml:"elasticsearch_api_key"`
+	ElasticsearchAPIKeyFile   string `yaml:"elasticsearch_api_key_file"`
+	// ElasticsearchCACert is a PEM file of the CA that signed the
+	// cluster's certificate (default: the system roots).
+	ElasticsearchCACert string `yaml:"elasticsearch_ca_cert"`
+	// ElasticsearchPrefix starts every index and template name. Default
+	// "vigie" (indices vigie-posts-YYYY.MM.DD, vigie-clusters...).
+	ElasticsearchPrefix string `yaml:"elasticsearch_prefix"`
+	// ElasticsearchRefresh is the bulk refresh policy: "" (default; new
+	// documents are searchable within the 1 s refresh interval) or
+	// "wait_for" (each write returns once searchable; slower).
+	ElasticsearchRefresh string `yaml:"elasticsearch_refresh"`
 }
 
 // Ingest configures the source replayed by `vigie run` and `vigie ingest`.
@@ -91,8 +177,10 @@ type Ingest struct {
 	// Source is a file of posts. Default "testdata/scenario/posts.jsonl",
 	// the bundled election scenario.
 	Source string `yaml:"source"`
-	// Format of Source: "jsonl" (Vigie's post JSON, one per line). Default
-	// "jsonl".
+	// Format of Source: a file format (jsonl, json, coortweet, cnt, csv,
+	// twitter-v1, twitter-v2, twarc2, io-archive, telegram) or a live
+	// source (twitter-stream, mastodon, bluesky) with Source naming its
+	// endpoint. Default "jsonl" (Vigie's post JSON, one per line).
 	Format string `yaml:"format"`
 	// Speed replays event time this many times faster than real time; 0
 	// (the default) replays as fast as the pipeline takes it.
@@ -111,7 +199,50 @@ type Ingest struct {
 	// Dedupe is how many recent post keys ingest remembers to drop
 	// duplicates by platform ID. Default 1000000.
 	Dedupe int `yaml:"dedupe"`
+	// FlushTimeout sends a partial batch of posts once its oldest post has
+	// waited that long, so a quiet live stream still delivers. Default 1s.
+	FlushTimeout Duration `yaml:"flush_timeout"`
+	// ObjectKind is what CooRTweet's object_id column holds: repost (the
+	// default), reply, link, hashtag, mention, media or text.
+	ObjectKind string `yaml:"object_kind"`
+	// Platform of CSV accounts without a tw_/fb_ prefix (default twitter)
+	// and of mapped records without a platform field (default other).
+	Platform string `yaml:"platform"`
+	// Mapping names the columns (format csv) or JSON fields (format json,
+	// dotted for nested objects) that fill each post field.
+	Mapping IngestMapping `yaml:"mapping"`
 }
+
+// IngestMapping maps post fields to a generic CSV's columns or a JSON
+// line's fields. ID, Author and Time are required for the csv and json
+// formats; an empty name leaves the field empty.
+type IngestMapping struct {
+	ID          string `yaml:"id"`
+	Author      string `yaml:"author"`
+	Time        string `yaml:"time"`
+	Text        string `yaml:"text"`
+	Lang        string `yaml:"lang"`
+	URLs        string `yaml:"urls"`
+	Hashtags    string `yaml:"hashtags"`
+	Mentions    string `yaml:"mentions"`
+	ReplyTo     string `yaml:"reply_to"`
+	RepostOf    string `yaml:"repost_of"`
+	QuoteOf     string `yaml:"quote_of"`
+	MediaHashes string `yaml:"media_hashes"`
+	Platform    string `yaml:"platform"`
+	Handle      string `yaml:"handle"`
+	// TimeFormat: "" or auto (Unix seconds or milliseconds, else RFC
+	// 3339), unix, unix_ms, rfc3339, or a Go layout.
+	TimeFormat string `yaml:"time_format"`
+	// ListSeparator splits list cells (urls, hashtags...). Default " ".
+	ListSeparator string `yaml:"list_separator"`
+}
+
+// IngestFormats are the names ingest.format accepts. They mirror
+// ingest/sources' registry (a test there checks it); config does not
+// import the readers so that the arrows keep pointing down.
+var IngestFormats = []string{"jsonl", "json", "coortweet", "cnt", "csv", "twitter-v1", "twitter-v2", "twarc2",
+	"io-archive", "telegram", "twitter-stream", "mastodon", "bluesky"}
 
 // Graph configures co-action detection.
 type Graph struct {
@@ -156,6 +287,30 @@ type Graph struct {
 	// this level. Default 0: off. Beware: inside dense coordinated groups
 	// weight is spread evenly, which the filter reads as noise.
 	BackboneAlpha float64 `yaml:"backbone_alpha"`
+	// MaxEvidence: co-action samples kept per edge. Default 5.
+	MaxEvidence int `yaml:"max_evidence"`
+	// Level: Louvain level used for clusters, 0 (default) the finest,
+	// n > 0 after n aggregations, -1 the top (which swallows small groups).
+	Level int `yaml:"level"`
+	// Rejoin: resolution, in edge weight per pair of members, of the pass
+	// that merges Louvain pieces of one group (and of Leiden's CPM).
+	// Default 0 means min_weight/12; negative disables the pass.
+	Rejoin float64 `yaml:"rejoin"`
+	// TextThreshold: estimated Jaccard similarity of 5-character shingles
+	// at which two texts are near-duplicates for the text signal; it also
+	// sets the MinHash LSH bands and rows. Default 0.7.
+	TextThreshold float64 `yaml:"text_threshold"`
+	// TextMinWords: fewest words a text needs to count as a text action.
+	// Default 5.
+	TextMinWords int `yaml:"text_min_words"`
+	// MediaMaxDistance: Hamming distance in bits within which two 64-bit
+	// perceptual image hashes are the same image. Default 6; -1 matches
+	// exactly only.
+	MediaMaxDistance int `yaml:"media_max_distance"`
+	// IDOverlap: member overlap (shared members over the smaller
+	// cluster's size) a new cluster needs with an emitted one to keep its
+	// ID. Default 0.3.
+	IDOverlap float64 `yaml:"id_overlap"`
 	// DetectEvery: community detection runs each time stream time advances
 	// this much, and whenever the input goes idle. Default 30m.
 	DetectEvery Duration `yaml:"detect_every"`
@@ -164,16 +319,102 @@ type Graph struct {
 	CheckpointEvery Duration `yaml:"checkpoint_every"`
 }
 
-// Alerts configures the alert rule.
+// Alerts configures the alert rule and the webhooks that deliver alerts
+// (package alert; docs/alerts.md).
 type Alerts struct {
 	// MinRisk: an active cluster at or above this risk (0-100) raises an
 	// alert. Default 50.
 	MinRisk float64 `yaml:"min_risk"`
+	// Outbox is the durable webhook outbox (an SQLite file): deliveries
+	// are written there before the alert stage commits its offsets, so
+	// none is lost across restarts. Default <data_dir>/outbox.db.
+	Outbox string `yaml:"outbox"`
+	// Cooldown: after a delivery about a cluster, a subscription hears
+	// about that cluster again only once this much stream time has passed.
+	// Default 6h.
+	Cooldown Duration `yaml:"cooldown"`
+	// MaxAttempts per delivery before it is parked as failed. Default 10.
+	MaxAttempts int `yaml:"max_attempts"`
+	// Timeout of one delivery request. Default 10s.
+	Timeout Duration `yaml:"timeout"`
+	// MaxPayloadBytes: a webhook body larger than this is trimmed (reasons,
+	// targets) and, if still too large, refused. Default 65536.
+	MaxPayloadBytes int `yaml:"max_payload_bytes"`
+	// AllowPrivate lets webhooks reach loopback, private and link-local
+	// addresses. Default false: such targets are refused (safe egress).
+	AllowPrivate bool `yaml:"allow_private"`
+	// AllowNetworks lists addresses or CIDR prefixes allowed although not
+	// public (e.g. 127.0.0.1 for a receiver on the same machine).
+	AllowNetworks []string `yaml:"allow_networks"`
+	// APIToken enables changing subscriptions through the API: requests
+	// must carry "Authorization: Bearer <token>". Empty (the default)
+	// keeps the API read-only.
+	APIToken string `yaml:"api_token"`
+	// Subscriptions are the configured webhooks; more can be added through
+	// the API (/api/subscriptions), which keeps them in the outbox.
+	Subscriptions []Subscription `yaml:"subscriptions"`
+}
+
+// Subscription is one team's webhook: where to send, in which format, and
+// which alerts it wants.
+type Subscription struct {
+	// Name identifies the subscription (letters, digits, '-', '_').
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"`
+	// Format: json (Vigie's signed schema, the default), slack or teams.
+	Format string `yaml:"format"`
+	// Secret signs every delivery (HMAC-SHA256); SecretEnv names an
+	// environment variable holding it instead, to keep it out of files.
+	Secret    string `yaml:"secret"`
+	SecretEnv string `yaml:"secret_env"`
+	// Filters; empty means any. Candidates match the clusters' stance
+	// targets; MinRisk 0 means alerts.min_risk.
+	Candidates []string `yaml:"candidates"`
+	MinRisk    float64  `yaml:"min_risk"`
+	Signals    []string `yaml:"signals"`
+	Languages  []string `yaml:"languages"`
+	// Briefings: also send a link and summary of each daily briefing.
+	Briefings bool `yaml:"briefings"`
+}
+
+// Brief configures the daily briefing (package brief; docs/briefings.md).
+type Brief struct {
+	// Enabled runs the briefing schedule in `vigie run`. Default true.
+	Enabled *bool `yaml:"enabled"`
+	// Dir receives the HTML and Markdown files. Default
+	// <data_dir>/briefings.
+	Dir string `yaml:"dir"`
+	// Grace: a day is complete, and its briefing final, once stream time
+	// (the newest stored post) is this far past its end. Default 1h.
+	Grace Duration `yaml:"grace"`
+	// CheckEvery: how often (wall time) the schedule looks for days to
+	// brief. Default 30s.
+	CheckEvery Duration `yaml:"check_every"`
+	// BaseURL is where the web UI is reachable, for links in briefings
+	// and webhooks. Default http://<http.addr>.
+	BaseURL string `yaml:"base_url"`
+}
+
+// Scoring configures the scoring models.
+type Scoring struct {
+	// Election is the election file (candidates, aliases, hashtags,
+	// languages, dates) that stance scoring reads; see
+	// deploy/elections/. Empty (the default) uses the embedded 2017 French
+	// presidential election. The file is validated when a stage starts.
+	Election string `yaml:"election"`
 }
 
 // HTTP configures the API and UI server.
 type HTTP struct {
 	// Addr to listen on. Default "127.0.0.1:8080".
+	Addr string `yaml:"addr"`
+}
+
+// Ops configures the operations endpoint of a standalone stage.
+type Ops struct {
+	// Addr serves /metrics (Prometheus), /healthz and /readyz for stages
+	// run apart (`vigie graph`, `vigie index`, ...). Default "": off. In
+	// `vigie run` the main HTTP server (http.addr) serves them anyway.
 	Addr string `yaml:"addr"`
 }
 
@@ -223,6 +464,7 @@ func (c *Config) fill() {
 	def(&c.Bus.GroupPrefix, "vigie-")
 	defInt(&c.Bus.BatchSize, 500)
 	defDur(&c.Bus.BatchTimeout, 200*time.Millisecond)
+	defDur(&c.Bus.Retention, 7*24*time.Hour)
 	def(&c.Store.Kind, "embedded")
 	def(&c.Store.Path, c.DataDir+"/vigie.db")
 	def(&c.Ingest.Source, "testdata/scenario/posts.jsonl")
@@ -233,6 +475,7 @@ func (c *Config) fill() {
 		c.Ingest.DetectLanguage = &t
 	}
 	defInt(&c.Ingest.Dedupe, 1_000_000)
+	defDur(&c.Ingest.FlushTimeout, time.Second)
 	defDur(&c.Graph.Window, 60*time.Second)
 	defInt(&c.Graph.KeyCap, 50)
 	defInt(&c.Graph.MinWeight, 3)
@@ -244,11 +487,36 @@ func (c *Config) fill() {
 		c.Graph.Signals = []string{"repost", "link"}
 	}
 	def(&c.Graph.Algorithm, "louvain")
+	defInt(&c.Graph.MaxEvidence, 5)
+	if c.Graph.TextThreshold == 0 {
+		c.Graph.TextThreshold = 0.7
+	}
+	defInt(&c.Graph.TextMinWords, 5)
+	defInt(&c.Graph.MediaMaxDistance, 6)
+	if c.Graph.IDOverlap == 0 {
+		c.Graph.IDOverlap = 0.3
+	}
 	defDur(&c.Graph.DetectEvery, 30*time.Minute)
 	defDur(&c.Graph.CheckpointEvery, 5*time.Second)
 	if c.Alerts.MinRisk == 0 {
 		c.Alerts.MinRisk = 50
 	}
+	def(&c.Alerts.Outbox, c.DataDir+"/outbox.db")
+	defDur(&c.Alerts.Cooldown, 6*time.Hour)
+	defInt(&c.Alerts.MaxAttempts, 10)
+	defDur(&c.Alerts.Timeout, 10*time.Second)
+	defInt(&c.Alerts.MaxPayloadBytes, 64<<10)
+	for i := range c.Alerts.Subscriptions {
+		def(&c.Alerts.Subscriptions[i].Format, "json")
+	}
+	if c.Brief.Enabled == nil {
+		t := true
+		c.Brief.Enabled = &t
+	}
+	def(&c.Brief.Dir, c.DataDir+"/briefings")
+	defDur(&c.Brief.Grace, time.Hour)
+	defDur(&c.Brief.CheckEvery, 30*time.Second)
+	def(&c.Brief.BaseURL, "http://"+c.HTTP.Addr)
 	def(&c.HTTP.Addr, "127.0.0.1:8080")
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
@@ -292,6 +560,27 @@ func (c *Config) Validate() error {
 	if c.Bus.BatchTimeout <= 0 {
 		bad("bus.batch_timeout", "must be positive")
 	}
+	if c.Bus.Retention.D() < time.Minute {
+		bad("bus.retention", "must be at least 1m")
+	}
+	if (c.Bus.TLS.CertFile == "") != (c.Bus.TLS.KeyFile == "") {
+		bad("bus.tls.cert_file", "bus.tls.cert_file and bus.tls.key_file go together: set both or neither")
+	}
+	switch strings.ToUpper(c.Bus.SASL.Mechanism) {
+	case "":
+		if c.Bus.SASL.Username != "" || c.Bus.SASL.Password != "" || c.Bus.SASL.PasswordFile != "" {
+			bad("bus.sasl.mechanism", "must be set (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512) when a username or password is")
+		}
+	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
+		if c.Bus.SASL.Username == "" {
+			bad("bus.sasl.username", "must be set with bus.sasl.mechanism")
+		}
+		if (c.Bus.SASL.Password == "") == (c.Bus.SASL.PasswordFile == "") {
+			bad("bus.sasl.password", "set exactly one of bus.sasl.password and bus.sasl.password_file")
+		}
+	default:
+		bad("bus.sasl.mechanism", "must be PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, got %q", c.Bus.SASL.Mechanism)
+	}
 	switch c.Store.Kind {
 	case "embedded":
 		if c.Store.Path == "" {
@@ -306,11 +595,48 @@ func (c *Config) Validate() error {
 				bad(fmt.Sprintf("store.elasticsearch[%d]", i), "%q must be an http:// or https:// URL", u)
 			}
 		}
+		if c.Store.ElasticsearchPassword != "" && c.Store.ElasticsearchPasswordFile != "" {
+			bad("store.elasticsearch_password", "set elasticsearch_password or elasticsearch_password_file, not both")
+		}
+		if c.Store.ElasticsearchAPIKey != "" && c.Store.ElasticsearchAPIKeyFile != "" {
+			bad("store.elasticsearch_api_key", "set elasticsearch_api_key or elasticsearch_api_key_file, not both")
+		}
+		hasPassword := c.Store.ElasticsearchPassword != "" || c.Store.ElasticsearchPasswordFile != ""
+		if (c.Store.ElasticsearchUsername != "") != hasPassword {
+			bad("store.elasticsearch_username", "basic auth needs both a username and a password (or password file)")
+		}
+		if hasPassword && (c.Store.ElasticsearchAPIKey != "" || c.Store.ElasticsearchAPIKeyFile != "") {
+			bad("store.elasticsearch_api_key", "set an API key or a username and password, not both")
+		}
+		switch c.Store.ElasticsearchRefresh {
+		case "", "false", "wait_for":
+		default:
+			bad("store.elasticsearch_refresh", "must be empty, false or wait_for, got %q", c.Store.ElasticsearchRefresh)
+		}
+		if p := c.Store.ElasticsearchPrefix; p != "" && (p != strings.ToLower(p) || strings.ContainsAny(p, `\/*?"<>| ,#:`) || strings.HasPrefix(p, "-") || strings.HasPrefix(p, "_")) {
+			bad("store.elasticsearch_prefix", "%q must be a lower-case index name part", p)
+		}
 	default:
 		bad("store.kind", "must be embedded or elasticsearch, got %q", c.Store.Kind)
 	}
-	if c.Ingest.Format != "jsonl" {
-		bad("ingest.format", "must be jsonl, got %q", c.Ingest.Format)
+	if !slices.Contains(IngestFormats, c.Ingest.Format) {
+		bad("ingest.format", "must be one of %s, got %q", strings.Join(IngestFormats, ", "), c.Ingest.Format)
+	}
+	if c.Ingest.Format == "csv" || c.Ingest.Format == "json" {
+		m := c.Ingest.Mapping
+		for _, k := range []struct{ key, v string }{{"id", m.ID}, {"author", m.Author}, {"time", m.Time}} {
+			if strings.TrimSpace(k.v) == "" {
+				bad("ingest.mapping."+k.key, "must name a column or field when ingest.format is %s", c.Ingest.Format)
+			}
+		}
+	}
+	if c.Ingest.FlushTimeout <= 0 {
+		bad("ingest.flush_timeout", "must be positive")
+	}
+	switch c.Ingest.ObjectKind {
+	case "", "repost", "reply", "link", "hashtag", "mention", "media", "text":
+	default:
+		bad("ingest.object_kind", "must be repost, reply, link, hashtag, mention, media or text, got %q", c.Ingest.ObjectKind)
 	}
 	if c.Ingest.Dedupe < 1 {
 		bad("ingest.dedupe", "must be at least 1, got %d", c.Ingest.Dedupe)
@@ -358,6 +684,27 @@ func (c *Config) Validate() error {
 	if c.Graph.BackboneAlpha < 0 || c.Graph.BackboneAlpha > 1 {
 		bad("graph.backbone_alpha", "must be between 0 and 1")
 	}
+	if c.Graph.MaxEvidence < 1 {
+		bad("graph.max_evidence", "must be at least 1, got %d", c.Graph.MaxEvidence)
+	}
+	if c.Graph.Level < -1 {
+		bad("graph.level", "must be -1 (top), 0 (finest) or a positive level, got %d", c.Graph.Level)
+	}
+	if math.IsNaN(c.Graph.Rejoin) || math.IsInf(c.Graph.Rejoin, 0) {
+		bad("graph.rejoin", "must be a finite number")
+	}
+	if !(c.Graph.TextThreshold > 0 && c.Graph.TextThreshold <= 1) {
+		bad("graph.text_threshold", "must be in (0, 1], got %v", c.Graph.TextThreshold)
+	}
+	if c.Graph.TextMinWords < 1 {
+		bad("graph.text_min_words", "must be at least 1, got %d", c.Graph.TextMinWords)
+	}
+	if c.Graph.MediaMaxDistance < -1 || c.Graph.MediaMaxDistance > 16 {
+		bad("graph.media_max_distance", "must be -1 (exact) or 1 to 16 bits, got %d", c.Graph.MediaMaxDistance)
+	}
+	if !(c.Graph.IDOverlap > 0 && c.Graph.IDOverlap <= 1) {
+		bad("graph.id_overlap", "must be in (0, 1], got %v", c.Graph.IDOverlap)
+	}
 	if c.Graph.DetectEvery <= 0 {
 		bad("graph.detect_every", "must be positive")
 	}
@@ -367,8 +714,68 @@ func (c *Config) Validate() error {
 	if c.Alerts.MinRisk < 0 || c.Alerts.MinRisk > 100 {
 		bad("alerts.min_risk", "must be between 0 and 100, got %g", c.Alerts.MinRisk)
 	}
+	if c.Alerts.Cooldown < 0 {
+		bad("alerts.cooldown", "must not be negative")
+	}
+	if c.Alerts.MaxAttempts < 1 {
+		bad("alerts.max_attempts", "must be at least 1, got %d", c.Alerts.MaxAttempts)
+	}
+	if c.Alerts.Timeout <= 0 {
+		bad("alerts.timeout", "must be positive")
+	}
+	if c.Alerts.MaxPayloadBytes < 1024 {
+		bad("alerts.max_payload_bytes", "must be at least 1024, got %d", c.Alerts.MaxPayloadBytes)
+	}
+	for i, n := range c.Alerts.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			if _, err := netip.ParseAddr(n); err != nil {
+				bad(fmt.Sprintf("alerts.allow_networks[%d]", i), "%q is not an address or CIDR prefix", n)
+			}
+		}
+	}
+	names := map[string]bool{}
+	for i, sub := range c.Alerts.Subscriptions {
+		key := fmt.Sprintf("alerts.subscriptions[%d]", i)
+		if !validName(sub.Name) {
+			bad(key+".name", "%q must be 1-64 letters, digits, '-' or '_'", sub.Name)
+		} else if names[sub.Name] {
+			bad(key+".name", "%q is used twice", sub.Name)
+		}
+		names[sub.Name] = true
+		if u, err := url.Parse(sub.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(key+".url", "%q must be an http or https URL", sub.URL)
+		}
+		switch sub.Format {
+		case "json", "slack", "teams":
+		default:
+			bad(key+".format", "must be json, slack or teams, got %q", sub.Format)
+		}
+		if sub.Secret != "" && sub.SecretEnv != "" {
+			bad(key+".secret", "set secret or secret_env, not both")
+		}
+		if sub.MinRisk < 0 || sub.MinRisk > 100 {
+			bad(key+".min_risk", "must be between 0 and 100, got %g", sub.MinRisk)
+		}
+		for j, sig := range sub.Signals {
+			if !knownSignals[sig] {
+				bad(fmt.Sprintf("%s.signals[%d]", key, j), "unknown signal %q", sig)
+			}
+		}
+	}
+	if c.Brief.Grace < 0 {
+		bad("brief.grace", "must not be negative")
+	}
+	if c.Brief.CheckEvery <= 0 {
+		bad("brief.check_every", "must be positive")
+	}
+	if u, err := url.Parse(c.Brief.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		bad("brief.base_url", "%q must be an http or https URL", c.Brief.BaseURL)
+	}
 	if !strings.Contains(c.HTTP.Addr, ":") {
 		bad("http.addr", "%q must be host:port", c.HTTP.Addr)
+	}
+	if c.Ops.Addr != "" && !strings.Contains(c.Ops.Addr, ":") {
+		bad("ops.addr", "%q must be host:port", c.Ops.Addr)
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
@@ -525,6 +932,23 @@ func setFromString(f reflect.Value, s string) error {
 	}
 	return nil
 }
+
+// validName reports whether s is a usable subscription name: it appears in
+// URLs and logs, so it is kept to a safe alphabet.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidSubscriptionName is validName for the subscriptions API.
+func ValidSubscriptionName(s string) bool { return validName(s) }
 
 // YAML renders the configuration, defaults filled, for `vigie config check
 // --print`.

@@ -60,6 +60,19 @@ func TestFullFileValues(t *testing.T) {
 	}
 }
 
+// TestGraphParams checks that the engine parameter keys are read.
+func TestGraphParams(t *testing.T) {
+	c, err := Load("testdata/graph_params.good.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := c.Graph
+	if g.MaxEvidence != 3 || g.Level != -1 || g.Rejoin != -1 || g.TextThreshold != 0.8 ||
+		g.TextMinWords != 7 || g.MediaMaxDistance != -1 || g.IDOverlap != 0.5 {
+		t.Errorf("graph parameters %+v", g)
+	}
+}
+
 func TestDefaults(t *testing.T) {
 	c, err := Parse(strings.NewReader(""), nil)
 	if err != nil {
@@ -78,6 +91,13 @@ func TestDefaults(t *testing.T) {
 		{"graph.key_cap", c.Graph.KeyCap, 50},
 		{"graph.min_weight", c.Graph.MinWeight, 3},
 		{"graph.signals", strings.Join(c.Graph.Signals, ","), "repost,link"},
+		{"graph.max_evidence", c.Graph.MaxEvidence, 5},
+		{"graph.level", c.Graph.Level, 0},
+		{"graph.rejoin", c.Graph.Rejoin, 0.0},
+		{"graph.text_threshold", c.Graph.TextThreshold, 0.7},
+		{"graph.text_min_words", c.Graph.TextMinWords, 5},
+		{"graph.media_max_distance", c.Graph.MediaMaxDistance, 6},
+		{"graph.id_overlap", c.Graph.IDOverlap, 0.3},
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
 		{"ingest.detect_language", *c.Ingest.DetectLanguage, true},
 		{"ingest.dedupe", c.Ingest.Dedupe, 1_000_000},

@@ -68,7 +68,7 @@ type actKey struct {
 // are the original's, and KindRepost covers them. Unknown kinds yield
 // nothing.
 func Actions(p *post.Post, kinds []post.Kind) []post.Action {
-	keys := appendActionKeys(nil, p, kinds)
+	keys := appendActionKeys(nil, p, kinds, DefaultHashtagSeqMin)
 	if len(keys) == 0 {
 		return nil
 	}
@@ -88,7 +88,8 @@ func Actions(p *post.Post, kinds []post.Kind) []post.Action {
 }
 
 // appendActionKeys appends p's action keys for kinds to dst; see Actions.
-func appendActionKeys(dst []actKey, p *post.Post, kinds []post.Kind) []actKey {
+// seqMin is the fewest hashtags of a hashtag_seq key (Config.HashtagSeqMin).
+func appendActionKeys(dst []actKey, p *post.Post, kinds []post.Kind, seqMin int) []actKey {
 	plat := string(p.Platform) + ":"
 	for _, kind := range kinds {
 		start := len(dst)
@@ -144,7 +145,7 @@ func appendActionKeys(dst []actKey, p *post.Post, kinds []post.Kind) []actKey {
 			}
 		case post.KindHashtagSeq:
 			if p.RepostOf == "" {
-				add(hashtagSeqKey(p.Hashtags))
+				add(hashtagSeqKey(p.Hashtags, seqMin))
 			}
 		}
 	}
@@ -182,8 +183,9 @@ func textKey(s string) string {
 const maxSeqKey = 512
 
 // hashtagSeqKey is the hashtag_seq key of a post's hashtags, or "" for
-// fewer than two.
-func hashtagSeqKey(tags []string) string {
+// fewer than min hashtags (never fewer than two: one hashtag is the
+// hashtag signal).
+func hashtagSeqKey(tags []string, min int) string {
 	var b strings.Builder
 	n := 0
 	for _, h := range tags {
@@ -198,7 +200,7 @@ func hashtagSeqKey(tags []string) string {
 		b.WriteString(h)
 		n++
 	}
-	if n < 2 {
+	if n < max(min, 2) {
 		return ""
 	}
 	key := b.String()

@@ -124,6 +124,12 @@ func TestConfigValidate(t *testing.T) {
 		{"media distance too large", Config{MediaMaxDistance: MaxMediaDistance + 1}, "MediaMaxDistance"},
 		{"media distance at most", Config{MediaMaxDistance: MaxMediaDistance}, ""},
 		{"media exact only", Config{MediaMaxDistance: -1}, ""},
+		{"id overlap above 1", Config{IDOverlap: 1.5}, "IDOverlap"},
+		{"id overlap negative", Config{IDOverlap: -0.1}, "IDOverlap"},
+		{"id overlap not a number", Config{IDOverlap: math.NaN()}, "IDOverlap"},
+		{"id overlap 1", Config{IDOverlap: 1}, ""},
+		{"hashtag sequence of one", Config{HashtagSeqMin: 1}, "HashtagSeqMin"},
+		{"hashtag sequence of 4", Config{HashtagSeqMin: 4}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +165,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want.TextThreshold, want.TextMinWords, want.MediaMaxDistance = DefaultTextThreshold, DefaultTextMinWords, DefaultMediaMaxDistance
 	want.Algorithm = AlgorithmLouvain
+	want.IDOverlap, want.HashtagSeqMin = DefaultIDOverlap, DefaultHashtagSeqMin
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}

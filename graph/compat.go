@@ -58,7 +58,7 @@ func AppendShares(dst []Share, p *post.Post, kind post.Kind) []Share {
 
 func appendShares(dst []Share, p *post.Post, kind post.Kind, selfLoops bool) []Share {
 	var buf [8]actKey
-	for _, k := range appendActionKeys(buf[:0], p, []post.Kind{kind}) {
+	for _, k := range appendActionKeys(buf[:0], p, []post.Kind{kind}, DefaultHashtagSeqMin) {
 		obj := k.key
 		if selfLoops && (kind == post.KindRepost && p.RepostOf == p.ID || kind == post.KindReply && p.ReplyTo == p.ID) {
 			obj = p.ID
@@ -548,25 +548,12 @@ func compatMeanSeconds(sumNanos int64, n int) float64 {
 	return float64(sumNanos) / 1e9 / float64(n)
 }
 
-// rQuantile7 is R's quantile(x, p) with the default type 7: linear
-// interpolation between order statistics at (n-1)p, written as R's
-// quantile.default is so that the threshold compares equal.
+// rQuantile7 is R's quantile(x, p) with the default type 7, of values in
+// any order (see quantile7).
 func rQuantile7(x []float64, p float64) float64 {
-	n := len(x)
-	if n == 0 {
-		return math.NaN()
-	}
 	s := slices.Clone(x)
 	slices.Sort(s)
-	index := 1 + float64(n-1)*p
-	lo := math.Floor(index)
-	hi := math.Ceil(index)
-	q := s[int(lo)-1]
-	if index > lo && s[int(hi)-1] != q {
-		h := index - lo
-		q = (1-h)*q + h*s[int(hi)-1]
-	}
-	return q
+	return quantile7(s, p)
 }
 
 type compatUnionFind []int32
@@ -638,102 +625,14 @@ type CNTEdge struct {
 // with an empty object is ignored: the toolkit would pair every message
 // without URL on the URL "" (facts.md). Edges come sorted by User1, User2.
 func CNT(shares []Share, p CNTParams) ([]CNTEdge, error) {
-	if p.TimeWindow < 0 {
-		return nil, fmt.Errorf("graph: CNT: negative time window %v", p.TimeWindow)
+	c, err := NewCNTCounter(p)
+	if err != nil {
+		return nil, err
 	}
-	minW := max(p.MinEdgeWeight, 1)
-	var accs, objs, msgs compatInterner
-	type row struct {
-		acc, obj, msg int32
-		t             int64
-	}
-	var rows []row
-	seen := map[uint64]bool{}
 	for _, s := range shares {
-		if s.Object == "" {
-			continue
-		}
-		r := row{acc: accs.id(s.Account), obj: objs.id(s.Object), msg: msgs.id(s.Content), t: s.Time.UnixNano()}
-		k := uint64(uint32(r.msg)) << 32
-		if !p.OneObjectPerMessage {
-			k |= uint64(uint32(r.obj))
-		}
-		if seen[k] {
-			continue // insert or ignore
-		}
-		seen[k] = true
-		rows = append(rows, r)
+		c.Add(s.Object, s.Account, s.Content, s.Time.UnixNano())
 	}
-	// Group by object, each in time order.
-	slices.SortFunc(rows, func(a, b row) int {
-		if c := cmp.Compare(a.obj, b.obj); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.t, b.t)
-	})
-	window := int64(p.TimeWindow)
-	// Triples (user1, user2, message of user1), one per message and
-	// partner account: stamp[u2] remembers the last message that emitted
-	// u2, so a message matching many shares of one account emits once.
-	type triple struct{ u1, u2, msg int32 }
-	var out []triple
-	stamp := make([]int64, len(accs.names))
-	for i := range stamp {
-		stamp[i] = -1
-	}
-	for lo := 0; lo < len(rows); {
-		hi := lo
-		for hi < len(rows) && rows[hi].obj == rows[lo].obj {
-			hi++
-		}
-		g := rows[lo:hi]
-		first := 0
-		for k, r1 := range g {
-			for g[first].t < r1.t-window {
-				first++
-			}
-			id := int64(lo + k)
-			for _, r2 := range g[first:] {
-				if r2.t > r1.t+window {
-					break
-				}
-				if r2.acc == r1.acc || stamp[r2.acc] == id {
-					continue
-				}
-				stamp[r2.acc] = id
-				out = append(out, triple{r1.acc, r2.acc, r1.msg})
-			}
-		}
-		lo = hi
-	}
-	slices.SortFunc(out, func(a, b triple) int {
-		if c := cmp.Compare(a.u1, b.u1); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.u2, b.u2); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.msg, b.msg)
-	})
-	out = slices.Compact(out)
-	var edges []CNTEdge
-	for lo := 0; lo < len(out); {
-		hi := lo
-		for hi < len(out) && out[hi].u1 == out[lo].u1 && out[hi].u2 == out[lo].u2 {
-			hi++
-		}
-		if hi-lo >= minW {
-			edges = append(edges, CNTEdge{User1: accs.names[out[lo].u1], User2: accs.names[out[lo].u2], Weight: hi - lo})
-		}
-		lo = hi
-	}
-	slices.SortFunc(edges, func(a, b CNTEdge) int {
-		if c := strings.Compare(a.User1, b.User1); c != 0 {
-			return c
-		}
-		return strings.Compare(a.User2, b.User2)
-	})
-	return edges, nil
+	return c.Edges(), nil
 }
 
 // CNTPair is an undirected toolkit edge: A < B, Weight the larger of the

@@ -27,6 +27,10 @@ const (
 	DefaultTextMinWords = 5
 	// DefaultMediaMaxDistance is the default Config.MediaMaxDistance.
 	DefaultMediaMaxDistance = 6
+	// DefaultHashtagSeqMin is the default Config.HashtagSeqMin.
+	DefaultHashtagSeqMin = 2
+	// DefaultIDOverlap is the default Config.IDOverlap.
+	DefaultIDOverlap = 0.3
 )
 
 // Config.Algorithm values.
@@ -202,6 +206,23 @@ type Config struct {
 	// values are within 6 bits once in 2*10^11 pairs. Negative means exact
 	// matching only (zero selects the default); at most MaxMediaDistance.
 	MediaMaxDistance int
+
+	// IDOverlap is the member overlap a newly detected cluster needs with
+	// a previously emitted one to take its ID (see Engine.Detect). The
+	// overlap is the overlap coefficient |A∩B| / min(|A|, |B|): 1 when
+	// one cluster holds the other, so a group that grows from its first
+	// 3 detected members to 30 keeps its ID (their Jaccard would be 0.1).
+	// Default 0.3: a cluster that kept under a third of the smaller
+	// side's members is another network, even if it shares a few
+	// accounts (hubs that co-share with everyone). Must be in (0, 1]. It
+	// shapes only IDs, not which clusters are found.
+	IDOverlap float64
+
+	// HashtagSeqMin is the fewest hashtags a post needs for a
+	// hashtag_seq action. Default 2 (one hashtag is the hashtag signal).
+	// Raise it when crowds share a common pair of hashtags: a run of
+	// four or five in one order is rarely typed alike by strangers.
+	HashtagSeqMin int
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -249,6 +270,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MediaMaxDistance == 0 {
 		c.MediaMaxDistance = DefaultMediaMaxDistance
+	}
+	if c.IDOverlap == 0 {
+		c.IDOverlap = DefaultIDOverlap
+	}
+	if c.HashtagSeqMin == 0 {
+		c.HashtagSeqMin = DefaultHashtagSeqMin
 	}
 	return c
 }
@@ -305,6 +332,10 @@ func (c Config) Validate() error {
 		return bad("TextMinWords", "negative (%d)", c.TextMinWords)
 	case c.MediaMaxDistance > MaxMediaDistance:
 		return bad("MediaMaxDistance", "%d bits, at most %d", c.MediaMaxDistance, MaxMediaDistance)
+	case c.HashtagSeqMin < 2:
+		return bad("HashtagSeqMin", "%d, need at least 2", c.HashtagSeqMin)
+	case !(c.IDOverlap > 0 && c.IDOverlap <= 1):
+		return bad("IDOverlap", "%v, need an overlap in (0, 1]", c.IDOverlap)
 	}
 	seen := map[post.Kind]bool{}
 	for i, k := range c.Signals {

@@ -35,14 +35,21 @@ const (
 // components. They are then split into connected components: local moves
 // can leave a community disconnected, and accounts with no path between
 // them are not one network. Each cluster says in Extra["binding"], in
-// words, what binds it (see binding). A cluster's ID is StableID("c-", A, B)
-// of its edge that reached MinWeight first (ties: lowest A, B), not of its
-// edge with the earliest First: a pair that co-acted once long ago and
-// reaches MinWeight after the cluster was reported would otherwise rename
-// a growing cluster.
+// words, what binds it (see binding).
+//
+// A cluster keeps its ID across detections by member overlap with the
+// clusters emitted before (see track and Config.IDOverlap): it grows,
+// shrinks, merges and splits under a name an analyst can follow. A new
+// network's ID is StableID("c-", A, B) of its edge that reached MinWeight
+// first (ties: lowest A, B), not of its edge with the earliest First: a
+// pair that co-acted once long ago and reaches MinWeight after the
+// cluster was reported would otherwise rename a growing cluster.
 //
 // Detect changes nothing but the registry of emitted clusters, so calling
-// it more or less often never changes the active clusters found.
+// it more or less often never changes which active clusters are found
+// (their members, edges and evidence); their IDs depend on the clusters
+// emitted before, which the registry keeps, snapshots included, so a
+// restarted engine names them as one that never stopped.
 func (e *Engine) Detect() []post.Cluster {
 	start := time.Now()
 	live := make([]*edge, 0, len(e.strong))
@@ -165,7 +172,9 @@ func (e *Engine) Detect() []post.Cluster {
 	}
 	slices.SortFunc(active, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
 
-	out := append(active, e.retire(active, now)...)
+	gone := e.track(active, now)
+	slices.SortFunc(active, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
+	out := append(active, gone...)
 	e.lastDet = time.Since(start)
 	e.lastDetSize = len(live)
 	return out
@@ -338,27 +347,113 @@ func platformOf(members []string) post.Platform {
 	return post.Platform(p)
 }
 
-// retire compares the new active clusters with those of the previous
-// Detect, returns a merged or expired record for each one that is gone,
-// and makes the new ones the registry.
-func (e *Engine) retire(active []post.Cluster, now time.Time) []post.Cluster {
-	where := map[string]string{}
-	ids := map[string]bool{}
-	for _, c := range active {
-		ids[c.ID] = true
+// track names the new active clusters after the clusters emitted
+// before, returns a merged or expired record for each previously active
+// cluster that is gone, and makes the new ones the registry's active
+// entries. active holds provisional IDs (from the first edge to reach
+// MinWeight) and is renamed in place.
+//
+// Matching is one to one and greedy over (new, old) pairs whose overlap
+// coefficient (shared members over the smaller cluster's size) is at least
+// Config.IDOverlap, best first: active old clusters before dormant ones,
+// then more shared members, then higher coefficient, then the older
+// cluster (earlier FirstSeen), then the lower old and new IDs. So a
+// growing or shrinking cluster keeps its ID; of two merging clusters the
+// one sharing more members with the result (ties: the older) keeps its
+// ID, and the other is retired as merged into it; of the pieces of a
+// split, the one holding most of the old members keeps the ID and the
+// others take fresh IDs; a network that went silent and comes back takes
+// its dormant ID again. A fresh ID is the provisional one, or, if some
+// emitted cluster already holds that, the provisional one with a counter
+// (see freshID): an ID never names two clusters within Retention.
+func (e *Engine) track(active []post.Cluster, now time.Time) []post.Cluster {
+	where := map[string]int{} // member -> index into active
+	for i, c := range active {
 		for _, m := range c.Members {
-			where[m] = c.ID
+			where[m] = i
 		}
 	}
+	type cand struct {
+		i      int
+		id     string
+		shared int
+		coef   float64
+		old    *registered
+	}
+	var cands []cand
+	counts := map[int]int{}
+	for id, reg := range e.registry {
+		clear(counts)
+		for _, m := range reg.Members {
+			if i, ok := where[m]; ok {
+				counts[i]++
+			}
+		}
+		for i, n := range counts {
+			coef := float64(n) / float64(min(len(reg.Members), len(active[i].Members)))
+			if coef >= e.cfg.IDOverlap {
+				reg := reg
+				cands = append(cands, cand{i, id, n, coef, &reg})
+			}
+		}
+	}
+	slices.SortFunc(cands, func(x, y cand) int {
+		if x.old.Dormant != y.old.Dormant {
+			if x.old.Dormant {
+				return 1
+			}
+			return -1
+		}
+		if c := cmp.Compare(y.shared, x.shared); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(y.coef, x.coef); c != 0 {
+			return c
+		}
+		if c := x.old.FirstSeen.Compare(y.old.FirstSeen); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.id, y.id); c != 0 {
+			return c
+		}
+		return strings.Compare(active[x.i].ID, active[y.i].ID)
+	})
+	final := make([]string, len(active))
+	taken := map[string]bool{} // old IDs given to a new cluster
+	for _, c := range cands {
+		if final[c.i] != "" || taken[c.id] {
+			continue
+		}
+		final[c.i], taken[c.id] = c.id, true
+	}
+	// Fresh IDs, in provisional ID order so the counters are deterministic.
+	var fresh []int
+	for i := range active {
+		if final[i] == "" {
+			fresh = append(fresh, i)
+		}
+	}
+	slices.SortFunc(fresh, func(x, y int) int { return strings.Compare(active[x].ID, active[y].ID) })
+	for _, i := range fresh {
+		final[i] = e.freshID(active[i].ID, taken)
+		taken[final[i]] = true
+	}
+	for i := range active {
+		active[i].ID = final[i]
+	}
+
+	// Previously active clusters that no new cluster took are retired:
+	// merged into the cluster now holding more than half of their
+	// members, else expired.
 	var gone []post.Cluster
 	for id, reg := range e.registry {
-		if ids[id] {
+		if reg.Dormant || taken[id] {
 			continue
 		}
 		counts := map[string]int{}
 		for _, m := range reg.Members {
-			if to, ok := where[m]; ok {
-				counts[to]++
+			if i, ok := where[m]; ok {
+				counts[final[i]]++
 			}
 		}
 		best, bestN := "", 0
@@ -384,9 +479,17 @@ func (e *Engine) retire(active []post.Cluster, now time.Time) []post.Cluster {
 			rec.MergedInto = best
 		}
 		gone = append(gone, rec)
+		reg.Dormant, reg.Retired = true, now
+		e.registry[id] = reg
 	}
 	slices.SortFunc(gone, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
-	e.registry = make(map[string]registered, len(active))
+	// Dormant entries are kept for Retention: after that an edge of the
+	// old network would have expired too, so what comes back is new.
+	for id, reg := range e.registry {
+		if reg.Dormant && !taken[id] && now.Sub(reg.Retired) > e.cfg.Retention {
+			delete(e.registry, id)
+		}
+	}
 	for _, c := range active {
 		e.registry[c.ID] = registered{
 			Members:   slices.Clone(c.Members),
@@ -396,6 +499,20 @@ func (e *Engine) retire(active []post.Cluster, now time.Time) []post.Cluster {
 		}
 	}
 	return gone
+}
+
+// freshID returns prov if no emitted cluster holds it and it is not
+// taken in this round, else prov's first free numbered variant
+// StableID("c-", prov, "2"), "3", ...: a split-off piece may hold the
+// first edge that named its parent.
+func (e *Engine) freshID(prov string, taken map[string]bool) string {
+	id := prov
+	for n := 2; ; n++ {
+		if _, held := e.registry[id]; !held && !taken[id] {
+			return id
+		}
+		id = post.StableID("c-", prov, strconv.Itoa(n))
+	}
 }
 
 // binding describes in plain words what binds a cluster: how many

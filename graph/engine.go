@@ -176,12 +176,18 @@ type counters struct {
 	Posts, Duplicates, Late, Actions, Pairs, PrunedEdges, Sweeps int64
 }
 
-// registered is a cluster emitted as active by the previous Detect.
+// registered is an emitted cluster: active if the previous Detect
+// returned it as active, else dormant (it was retired as merged or
+// expired) until Retention after Retired. Dormant entries let a network
+// that falls silent and comes back take its old ID again, and keep a
+// retired ID from being handed to another cluster meanwhile.
 type registered struct {
 	Members   []string
 	Platform  post.Platform
 	FirstSeen time.Time
 	LastSeen  time.Time
+	Dormant   bool
+	Retired   time.Time
 }
 
 // New returns an engine for cfg, with defaults applied.
@@ -255,7 +261,7 @@ func (e *Engine) Add(p *post.Post) bool {
 			e.nextSweep = t + e.sweepGap
 		}
 	}
-	e.scratchK = appendActionKeys(e.scratchK[:0], p, e.kinds)
+	e.scratchK = appendActionKeys(e.scratchK[:0], p, e.kinds, e.cfg.HashtagSeqMin)
 	var ts textSig
 	hasText := false
 	if e.textOn && p.RepostOf == "" { // as in Actions
@@ -623,7 +629,11 @@ func (e *Engine) Stats() Stats {
 		WindowKeys:  len(e.bufs),
 		SeenPosts:   len(e.seen),
 		LastDetect:  e.lastDet,
-		Clusters:    len(e.registry),
+	}
+	for _, r := range e.registry {
+		if !r.Dormant {
+			s.Clusters++
+		}
 	}
 	s.LastDetectSize = e.lastDetSize
 	for _, b := range e.bufs {

@@ -657,11 +657,17 @@ func TestHashtagSeq(t *testing.T) {
 		{"none", nil, ""},
 	}
 	for _, tc := range tests {
-		if got := hashtagSeqKey(tc.tags); got != tc.want {
+		if got := hashtagSeqKey(tc.tags, 2); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
-	a, b := hashtagSeqKey(long), hashtagSeqKey(longer)
+	if got := hashtagSeqKey([]string{"#a", "#b", "#c"}, 4); got != "" {
+		t.Errorf("3 hashtags with a minimum of 4: %q", got)
+	}
+	if got := hashtagSeqKey([]string{"#a", "#b", "#c", "#d"}, 4); got != "#a #b #c #d" {
+		t.Errorf("4 hashtags with a minimum of 4: %q", got)
+	}
+	a, b := hashtagSeqKey(long, 2), hashtagSeqKey(longer, 2)
 	if len(a) > maxSeqKey || len(b) > maxSeqKey || a == b || !utf8.ValidString(a) {
 		t.Errorf("long sequences: keys of %d and %d bytes, equal %v", len(a), len(b), a == b)
 	}

@@ -18,10 +18,15 @@ import (
 // format is refused with a clear error instead of a gob type mismatch or,
 // worse, a silently partial state. Version 2 added the near-duplicate
 // text and media indexes; a version 1 snapshot lacks them, and its text
-// buffers hold exact-match keys, so it is refused too.
+// buffers hold exact-match keys, so it is refused too. Version 3 added
+// dormant (retired) clusters to the registry; a version 2 snapshot is
+// read as one whose registry holds active clusters only, which is what
+// it held.
 const (
 	snapshotMagic   = "vigie/graph"
-	SnapshotVersion = 2
+	SnapshotVersion = 3
+	// oldestSnapshotVersion is the oldest version Restore reads.
+	oldestSnapshotVersion = 2
 )
 
 // ErrSnapshotVersion is returned by Restore for a snapshot written in
@@ -98,6 +103,8 @@ type snapCluster struct {
 	Platform  post.Platform
 	FirstSeen time.Time
 	LastSeen  time.Time
+	Dormant   bool      // version 3
+	Retired   time.Time // version 3
 }
 
 // Snapshot writes the engine's full state: buffers, edges, the seen-set
@@ -159,7 +166,8 @@ func (e *Engine) Snapshot(w io.Writer) error {
 
 	s.Registry = make([]snapCluster, 0, len(e.registry))
 	for id, r := range e.registry {
-		s.Registry = append(s.Registry, snapCluster{ID: id, Members: r.Members, Platform: r.Platform, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen})
+		s.Registry = append(s.Registry, snapCluster{ID: id, Members: r.Members, Platform: r.Platform, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen,
+			Dormant: r.Dormant, Retired: r.Retired})
 	}
 	slices.SortFunc(s.Registry, func(x, y snapCluster) int { return strings.Compare(x.ID, y.ID) })
 	nearCut := e.maxTime - e.lateness - e.window
@@ -189,8 +197,8 @@ func (e *Engine) Restore(r io.Reader) error {
 	if h.Magic != snapshotMagic {
 		return fmt.Errorf("graph: not a graph snapshot (magic %q)", h.Magic)
 	}
-	if h.Version != SnapshotVersion {
-		return fmt.Errorf("%w: version %d, this build reads version %d only", ErrSnapshotVersion, h.Version, SnapshotVersion)
+	if h.Version < oldestSnapshotVersion || h.Version > SnapshotVersion {
+		return fmt.Errorf("%w: version %d, this build reads versions %d to %d", ErrSnapshotVersion, h.Version, oldestSnapshotVersion, SnapshotVersion)
 	}
 	var s snapState
 	if err := dec.Decode(&s); err != nil {
@@ -258,7 +266,8 @@ func (e *Engine) Restore(r io.Reader) error {
 		}
 	}
 	for _, c := range s.Registry {
-		n.registry[c.ID] = registered{Members: c.Members, Platform: c.Platform, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen}
+		n.registry[c.ID] = registered{Members: c.Members, Platform: c.Platform, FirstSeen: c.FirstSeen, LastSeen: c.LastSeen,
+			Dormant: c.Dormant, Retired: c.Retired}
 	}
 	if err := n.text.restore(s.Text, n.intern, intern); err != nil {
 		return err
@@ -276,6 +285,7 @@ func (e *Engine) Restore(r io.Reader) error {
 var detectOnly = map[string]bool{
 	"MinClusterSize": true, "Level": true, "Rejoin": true, "Algorithm": true,
 	"DiscountPopular": true, "HyperactiveAt": true, "BackboneAlpha": true, "NullModelAlpha": true,
+	"IDOverlap": true,
 }
 
 // configDiff names the first state-shaping field where a and b differ, or "".

@@ -129,7 +129,7 @@ func TestRestoreErrors(t *testing.T) {
 	}
 	older := func() []byte {
 		var b bytes.Buffer
-		gob.NewEncoder(&b).Encode(snapHeader{Magic: snapshotMagic, Version: SnapshotVersion - 1})
+		gob.NewEncoder(&b).Encode(snapHeader{Magic: snapshotMagic, Version: oldestSnapshotVersion - 1})
 		return b.Bytes()
 	}
 	foreign := func() []byte {
@@ -148,7 +148,7 @@ func TestRestoreErrors(t *testing.T) {
 		{"other media distance", Config{MediaMaxDistance: 4}, snap.Bytes(), func(err error) bool { return strings.Contains(err.Error(), "field MediaMaxDistance") }},
 		{"newer version", Config{}, future(), func(err error) bool { return errors.Is(err, ErrSnapshotVersion) }},
 		{"older version", Config{}, older(), func(err error) bool {
-			return errors.Is(err, ErrSnapshotVersion) && strings.Contains(err.Error(), "version 1, this build reads version 2 only")
+			return errors.Is(err, ErrSnapshotVersion) && strings.Contains(err.Error(), "version 1, this build reads versions 2 to 3")
 		}},
 		{"not a snapshot", Config{}, foreign(), func(err error) bool { return strings.Contains(err.Error(), "not a graph snapshot") }},
 		{"garbage", Config{}, []byte("garbage"), func(err error) bool { return err != nil }},

@@ -152,16 +152,26 @@ func estimateWindow(actions []post.Action, q, p float64) (time.Duration, WindowS
 	return st.Estimate, st
 }
 
-// quantile7 is R's default quantile (type 7) of sorted values: linear
-// interpolation between the order statistics around 1 + (n-1)q.
+// quantile7 is R's quantile(x, q) with the default type 7, of sorted
+// values: linear interpolation between the order statistics at
+// 1 + (n-1)q, written as R's quantile.default is so that results compare
+// equal to R's to the last bit (CooRTweet's threshold is compared with
+// ">", so one ulp changes an edge). NaN for no values. The one type-7
+// helper of the package: the window estimator and CooRTweet both use it.
 func quantile7(sorted []float64, q float64) float64 {
-	h := float64(len(sorted)-1) * q
-	lo := math.Floor(h)
-	i := int(lo)
-	if i+1 >= len(sorted) {
-		return sorted[len(sorted)-1]
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
 	}
-	return sorted[i] + (h-lo)*(sorted[i+1]-sorted[i])
+	index := 1 + float64(n-1)*q
+	lo := math.Floor(index)
+	hi := math.Ceil(index)
+	v := sorted[int(lo)-1]
+	if index > lo && sorted[int(hi)-1] != v {
+		h := index - lo
+		v = (1-h)*v + h*sorted[int(hi)-1]
+	}
+	return v
 }
 
 func secondsToDuration(s float64) time.Duration {

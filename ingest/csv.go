@@ -37,6 +37,9 @@ const (
 	// message: message_id,user_id,username,repost_id,reply_id,message,
 	// timestamp (Unix seconds, decimals allowed),urls (space-separated).
 	CSVCNT CSVFormat = "cnt"
+	// CSVGeneric is any CSV with a header, read through
+	// CSVOptions.Mapping, which names the column of each post field.
+	CSVGeneric CSVFormat = "csv"
 )
 
 // CSVOptions configure a CSV source.
@@ -56,6 +59,9 @@ type CSVOptions struct {
 	// tools were built for. The prefix stays in the account ID, so account
 	// names match the peer tools' outputs.
 	Platform post.Platform
+	// Mapping names the columns of a CSVGeneric file (required for it,
+	// ignored otherwise). Its DefaultPlatform defaults to Platform.
+	Mapping *FieldMapping
 }
 
 // csvLayout is a header this reader knows, by column name.
@@ -66,6 +72,9 @@ type csvLayout struct {
 	// field maps a post field named by post.Validate to the column that
 	// fills it, so errors name the column an analyst can find in the file.
 	field map[string]string
+	// mapping is set for a CSVGeneric layout, built from the options.
+	mapping *FieldMapping
+	index   map[string]int // mapped column name → index into columns
 }
 
 var (
@@ -138,7 +147,7 @@ func OpenCSV(path string, opts CSVOptions, from Position) (*CSV, error) {
 // NewCSV reads the header of a CSV stream named name (for errors) and
 // returns a source of its records.
 func NewCSV(name string, r io.Reader, opts CSVOptions) (*CSV, error) {
-	if opts.Platform == "" {
+	if opts.Platform == "" && opts.Format != CSVGeneric {
 		opts.Platform = post.PlatformTwitter
 	}
 	if opts.ObjectKind == "" {
@@ -191,6 +200,9 @@ func (c *CSV) useHeader(head []string) error {
 			names[h] = i
 		}
 	}
+	if c.opts.Format == CSVGeneric {
+		return c.useMapping(head, names)
+	}
 	var tried []string
 	for _, l := range csvLayouts {
 		if c.opts.Format != "" && l.format != c.opts.Format {
@@ -216,6 +228,48 @@ func (c *CSV) useHeader(head []string) error {
 		return &post.FieldError{Field: "header", Reason: fmt.Sprintf("unknown CSV format %q (want %q or %q)", c.opts.Format, CSVCooRTweet, CSVCNT)}
 	}
 	return &post.FieldError{Field: "header", Reason: fmt.Sprintf("columns %q match no known layout; want %s", strings.Join(head, ","), strings.Join(tried, " or "))}
+}
+
+// useMapping builds the layout of a generic CSV from the mapping: every
+// column it names must be in the header.
+func (c *CSV) useMapping(head []string, names map[string]int) error {
+	m := c.opts.Mapping
+	if m == nil {
+		return &post.FieldError{Field: "header", Reason: "the generic csv format needs a field mapping (ingest.mapping.id, .author, .time...)"}
+	}
+	if err := m.Check(); err != nil {
+		return &post.FieldError{Field: "header", Reason: err.Error()}
+	}
+	mc := *m
+	if mc.DefaultPlatform == "" {
+		mc.DefaultPlatform = c.opts.Platform
+	}
+	l := &csvLayout{name: "csv", format: CSVGeneric, field: map[string]string{}, mapping: &mc, index: map[string]int{}}
+	var col []int
+	var missing []string
+	for _, f := range mc.fields() {
+		if f.source == "" {
+			continue
+		}
+		key := strings.ToLower(strings.TrimSpace(f.source))
+		j, ok := names[key]
+		if !ok {
+			missing = append(missing, f.source)
+			continue
+		}
+		if _, dup := l.index[f.source]; !dup {
+			l.index[f.source] = len(col)
+			col = append(col, j)
+			l.columns = append(l.columns, key)
+		}
+		l.field[f.field] = f.source
+	}
+	if len(missing) > 0 {
+		return &post.FieldError{Field: "header", Reason: fmt.Sprintf("columns %q named by the mapping are not in the header %q",
+			strings.Join(missing, ","), strings.Join(head, ","))}
+	}
+	c.layout, c.col, c.width = l, col, len(head)
+	return nil
 }
 
 // Format returns the layout's format.
@@ -343,6 +397,13 @@ func (c *CSV) decode(rec []string) (post.Post, error) {
 			p.MediaHashes = []string{m}
 		}
 		ts, tsCol = get(6), "timestamp"
+	default:
+		if c.layout.mapping != nil {
+			return c.layout.mapping.build(func(source string) (mappedValue, error) {
+				return mappedValue{s: rec[c.col[c.layout.index[source]]], ok: true}, nil
+			})
+		}
+		return post.Post{}, &post.FieldError{Field: "header", Reason: "no layout"}
 	case &layoutCNT:
 		p = post.Post{ID: get(0), Author: get(1), RepostOf: get(3), ReplyTo: get(4), Text: get(5)}
 		if u := get(2); u != "" {

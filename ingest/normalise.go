@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/abadojack/whatlanggo"
 
+	"github.com/vigie-osint/vigie/netguard"
 	"github.com/vigie-osint/vigie/post"
 )
 
@@ -147,7 +149,46 @@ type Normaliser struct {
 	Resolver *Resolver
 	// DetectLanguage fills Lang when the source gave none.
 	DetectLanguage bool
-	seen           *recentSet
+	// EditablePlatforms are the platforms whose posts can be edited under
+	// the same ID; nil means Mastodon and Bluesky (see Apply). Other
+	// platforms keep the first version of a key: CooRTweet's German CSV,
+	// for one, repeats a post ID on one row per shared object.
+	EditablePlatforms map[post.Platform]bool
+	seen              *recentSet
+}
+
+// defaultEditable are the platforms whose sources deliver edits.
+var defaultEditable = map[post.Platform]bool{post.PlatformMastodon: true, post.PlatformBluesky: true}
+
+func (n *Normaliser) editable(pl post.Platform) bool {
+	if n.EditablePlatforms != nil {
+		return n.EditablePlatforms[pl]
+	}
+	return defaultEditable[pl]
+}
+
+// contentHash is FNV-1a over the post's published content. It is never 0,
+// which marks a key remembered without content.
+func contentHash(p *post.Post) uint64 {
+	h := fnv.New64a()
+	w := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	w(p.Author)
+	w(p.Time.UTC().Format(time.RFC3339Nano))
+	w(p.Text)
+	w(p.Lang)
+	w(p.ReplyTo)
+	w(p.RepostOf)
+	w(p.QuoteOf)
+	for _, l := range [][]string{p.URLs, p.Hashtags, p.Mentions, p.MediaHashes} {
+		for _, s := range l {
+			w(s)
+		}
+		h.Write([]byte{1})
+	}
+	if v := h.Sum64(); v != 0 {
+		return v
+	}
+	return 1
 }
 
 // NewNormaliser returns a normaliser remembering the last dedupe post
@@ -165,11 +206,27 @@ var ErrDuplicate = errors.New("duplicate post")
 // Apply normalises p in place. It returns ErrDuplicate for a post seen
 // before (the caller counts and skips it: a duplicate is not bad input),
 // and a *post.FieldError when a URL cannot be parsed.
+//
+// A post whose key was seen is an edit, not a duplicate, when its platform
+// allows editing (EditablePlatforms) and its content differs from the
+// version seen: Mastodon's status.update and Bluesky's update commits
+// carry the same ID with new text or links, and the store must receive
+// them to overwrite the old version. An exact redelivery (the same
+// content again, as a reconnection's catch-up or a file-then-live overlap
+// gives) is still dropped. Content is compared by a 64-bit hash of the
+// normalised post without its account snapshot, whose counters change on
+// every read.
 func (n *Normaliser) Apply(ctx context.Context, p *post.Post) error {
-	if n.seen != nil && !n.seen.add(p.Key()) {
-		return ErrDuplicate
-	}
 	Normalise(p)
+	if n.seen != nil {
+		var fp uint64
+		if n.editable(p.Platform) {
+			fp = contentHash(p)
+		}
+		if !n.seen.add(p.Key(), fp) {
+			return ErrDuplicate
+		}
+	}
 	for i, raw := range p.URLs {
 		c, err := CanonicalURL(raw)
 		if err != nil {
@@ -192,27 +249,34 @@ func (n *Normaliser) Apply(ctx context.Context, p *post.Post) error {
 // recentSet remembers roughly the last n keys in two generations: when
 // the current one fills, it becomes the previous one. Memory is bounded
 // by 2n keys and a key is forgotten only after at least n newer ones.
+// Each key keeps the content hash of its last version (0: not compared).
 type recentSet struct {
 	n         int
-	cur, prev map[string]struct{}
+	cur, prev map[string]uint64
 }
 
 func newRecentSet(n int) *recentSet {
-	return &recentSet{n: n, cur: make(map[string]struct{}), prev: make(map[string]struct{})}
+	return &recentSet{n: n, cur: make(map[string]uint64), prev: make(map[string]uint64)}
 }
 
-// add records k and reports whether it was new.
-func (s *recentSet) add(k string) bool {
-	if _, ok := s.cur[k]; ok {
+// add records k with content hash fp and reports whether it is new: an
+// unseen key, or (fp != 0) a known key whose content changed.
+func (s *recentSet) add(k string, fp uint64) bool {
+	old, ok := s.cur[k]
+	if !ok {
+		old, ok = s.prev[k]
+	}
+	if ok && (fp == 0 || old == fp) {
 		return false
 	}
-	if _, ok := s.prev[k]; ok {
-		return false
+	if _, inCur := s.cur[k]; inCur {
+		s.cur[k] = fp
+		return true
 	}
 	if len(s.cur) >= s.n {
-		s.prev, s.cur = s.cur, make(map[string]struct{}, s.n)
+		s.prev, s.cur = s.cur, make(map[string]uint64, s.n)
 	}
-	s.cur[k] = struct{}{}
+	s.cur[k] = fp
 	return true
 }
 
@@ -282,10 +346,8 @@ func (r *Resolver) init() {
 	})
 }
 
-func publicIP(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsUnspecified() || ip.IsMulticast() || ip.IsInterfaceLocalMulticast())
-}
+// publicIP is netguard's definition, shared with the webhook sender.
+func publicIP(ip net.IP) bool { return netguard.Public(ip) }
 
 type resolved struct {
 	url string

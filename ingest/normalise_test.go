@@ -165,3 +165,75 @@ func FuzzCanonicalURL(f *testing.F) {
 		}
 	})
 }
+
+// TestNormaliserEdits: an edit of a Mastodon or Bluesky post (same ID, new
+// content) passes as an update, an exact redelivery is dropped, and on a
+// platform without edits the first version of a key wins.
+func TestNormaliserEdits(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+	mk := func(pl post.Platform, text string, followers int64) *post.Post {
+		return &post.Post{Platform: pl, ID: "x.social:1", Author: "a", Time: at, Text: text,
+			Account: &post.Account{ID: "a", Followers: followers, ObservedAt: at.Add(time.Duration(followers))}}
+	}
+	tests := []struct {
+		name     string
+		platform post.Platform
+		steps    []struct {
+			text      string
+			followers int64
+			dup       bool
+		}
+	}{
+		{"mastodon", post.PlatformMastodon, []struct {
+			text      string
+			followers int64
+			dup       bool
+		}{
+			{"first", 1, false},
+			{"first", 1, true},   // redelivery: dropped
+			{"first", 5, true},   // same content, newer profile snapshot: still a redelivery
+			{"edited", 5, false}, // an edit: passes
+			{"edited", 5, true},
+			{"first", 5, false}, // edited back: content changed again
+		}},
+		{"bluesky", post.PlatformBluesky, []struct {
+			text      string
+			followers int64
+			dup       bool
+		}{{"a", 1, false}, {"b", 1, false}, {"b", 1, true}}},
+		{"twitter keeps the first version", post.PlatformTwitter, []struct {
+			text      string
+			followers int64
+			dup       bool
+		}{{"a", 1, false}, {"b", 1, true}, {"a", 1, true}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := NewNormaliser(10)
+			for i, s := range tt.steps {
+				err := n.Apply(ctx, mk(tt.platform, s.text, s.followers))
+				if got := errors.Is(err, ErrDuplicate); got != s.dup || (err != nil && !got) {
+					t.Fatalf("step %d (%q): err = %v, want duplicate %v", i, s.text, err, s.dup)
+				}
+			}
+		})
+	}
+	// Edits survive generation turnover: a key in the previous generation
+	// is compared with its remembered content too.
+	n := NewNormaliser(1)
+	if err := n.Apply(ctx, mk(post.PlatformMastodon, "v1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	other := mk(post.PlatformMastodon, "other", 1)
+	other.ID = "x.social:2"
+	if err := n.Apply(ctx, other); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Apply(ctx, mk(post.PlatformMastodon, "v1", 1)); !errors.Is(err, ErrDuplicate) {
+		t.Errorf("redelivery from the previous generation = %v, want ErrDuplicate", err)
+	}
+	if err := n.Apply(ctx, mk(post.PlatformMastodon, "v2", 1)); err != nil {
+		t.Errorf("edit of a key in the previous generation = %v, want it to pass", err)
+	}
+}

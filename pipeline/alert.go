@@ -28,8 +28,19 @@ type Alert struct {
 	BatchWait time.Duration
 	Log       *slog.Logger
 	Stats     *Stats
+	// Notifier, when set, is handed every alerting cluster update (not
+	// only the first of a cluster: it applies its own per-subscription
+	// de-duplication and cooldown) and must make its output durable
+	// before returning, since the stage commits its offsets next.
+	Notifier Notifier
 
 	sent map[string]bool // alert IDs produced by this process
+}
+
+// Notifier queues webhook deliveries for alerts (package alert). cs[i] is
+// the cluster update that raised as[i].
+type Notifier interface {
+	Notify(ctx context.Context, cs []post.Cluster, as []post.Alert) error
 }
 
 // Run consumes cluster updates until ctx is done.
@@ -41,6 +52,8 @@ func (s *Alert) Run(ctx context.Context) error {
 		var out []bus.Message
 		var ids []string
 		var bad []rejected
+		var ncs []post.Cluster
+		var nas []post.Alert
 		for _, m := range batch {
 			c, err := post.DecodeCluster(bus.Source(m), m.Value)
 			if err != nil {
@@ -48,7 +61,13 @@ func (s *Alert) Run(ctx context.Context) error {
 				continue
 			}
 			a, ok := Evaluate(c, s.MinRisk)
-			if !ok || s.sent[a.ID] {
+			if !ok {
+				continue
+			}
+			if s.Notifier != nil {
+				ncs, nas = append(ncs, c), append(nas, a)
+			}
+			if s.sent[a.ID] {
 				continue
 			}
 			v, err := post.Marshal(&a)
@@ -60,6 +79,11 @@ func (s *Alert) Run(ctx context.Context) error {
 		}
 		if err := s.Producer.Produce(ctx, out...); err != nil {
 			return nil, err
+		}
+		if len(nas) > 0 {
+			if err := s.Notifier.Notify(ctx, ncs, nas); err != nil {
+				return nil, fmt.Errorf("alert: notify: %w", err)
+			}
 		}
 		for _, id := range ids {
 			s.sent[id] = true

@@ -56,6 +56,10 @@ type graphCheckpoint struct {
 	NextDetect time.Time
 	Dirty      bool // posts were added since the last detection
 	Engine     []byte
+	// Scoring is the scorer's state (per-account features, hashtag
+	// stance, cluster sizes): without it a restarted stage would score
+	// bot-likeness and stance from the restart on only.
+	Scoring []byte
 	// Emitted maps each cluster ID to a hash of the content last emitted
 	// for it, so an unchanged cluster is not sent again at every detection.
 	Emitted map[string]uint64
@@ -85,6 +89,10 @@ func (s *Graph) Run(ctx context.Context) error {
 	if s.IdleAfter <= 0 {
 		s.IdleAfter = time.Second
 	}
+	scorer, err := scoring.New(s.Scoring)
+	if err != nil {
+		return fmt.Errorf("graph: scoring: %w", err)
+	}
 	var st graphCheckpoint
 	data, err := s.Checkpoints.LoadCheckpoint(ctx, s.checkpointName())
 	switch {
@@ -94,6 +102,11 @@ func (s *Graph) Run(ctx context.Context) error {
 		}
 		if err := s.Engine.Restore(bytes.NewReader(st.Engine)); err != nil {
 			return fmt.Errorf("graph: restore checkpoint: %w", err)
+		}
+		if len(st.Scoring) > 0 {
+			if err := scorer.Restore(bytes.NewReader(st.Scoring)); err != nil {
+				return fmt.Errorf("graph: restore checkpoint: %w", err)
+			}
 		}
 		s.Log.Info("graph restored its checkpoint", "posts", s.Engine.Stats().Posts, "next_detect", st.NextDetect)
 		s.Stats.EnginePosts.Store(s.Engine.Stats().Posts)
@@ -110,6 +123,7 @@ func (s *Graph) Run(ctx context.Context) error {
 
 	emit := func(ctx context.Context) error {
 		clusters := s.Engine.Detect()
+		scorer.Detect()
 		s.Stats.LastDetectNS.Store(int64(s.Engine.Stats().LastDetect))
 		if len(clusters) == 0 {
 			st.Dirty = false
@@ -123,7 +137,9 @@ func (s *Graph) Run(ctx context.Context) error {
 		for i := range clusters {
 			c := &clusters[i]
 			if c.Status == post.StatusActive {
-				scoring.Score(s.Scoring, c)
+				scorer.ScoreCluster(c)
+			} else {
+				scorer.Forget(c.ID)
 			}
 			trimForWire(c)
 			h, err := contentHash(c)
@@ -157,6 +173,7 @@ func (s *Graph) Run(ctx context.Context) error {
 	// letters produced, engine state saved, then offsets committed.
 	checkpoint := func(ctx context.Context) error {
 		lastCheckpoint = time.Now()
+		s.Stats.Window.set(s.Engine.Stats())
 		if len(pending) == 0 {
 			return nil
 		}
@@ -173,6 +190,11 @@ func (s *Graph) Run(ctx context.Context) error {
 		}
 		st.Version = 1
 		st.Engine = eng.Bytes()
+		sc, err := scorer.SnapshotBytes()
+		if err != nil {
+			return fmt.Errorf("graph: %w", err)
+		}
+		st.Scoring = sc
 		var buf bytes.Buffer
 		if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
 			return fmt.Errorf("graph: encode checkpoint: %w", err)
@@ -238,6 +260,7 @@ func (s *Graph) Run(ctx context.Context) error {
 				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
 			}
 			if s.Engine.Add(&p) {
+				scorer.Observe(&p)
 				st.Dirty = true
 				s.Stats.EnginePosts.Add(1)
 			}

@@ -9,25 +9,37 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/vigie-osint/vigie/bus"
 	"github.com/vigie-osint/vigie/ingest"
+	"github.com/vigie-osint/vigie/ingest/sources"
 	"github.com/vigie-osint/vigie/post"
 )
 
-// Ingest reads a source file and produces its posts to the posts topic.
-// Its position in the file is a checkpoint saved after each batch is
+// Ingest reads a source and produces its posts to the posts topic. Its
+// position in the source is a checkpoint saved after each batch is
 // acknowledged, so a restart resumes there; a crash between the ack and
 // the save re-sends at most one batch, which downstream de-duplicates by
 // post key. Bad records go to the dead-letter topic and file, with the
 // line and the reason, and reading goes on.
+//
+// The source is read on a goroutine of its own, so that a partial batch
+// can be sent when FlushTimeout passes even while the source's Next is
+// blocked waiting for a quiet live stream; each record carries the
+// source's position after it, so the checkpoint saved with a batch is
+// exactly the end of that batch.
 type Ingest struct {
 	// Source names the source for its checkpoint: a file path, or a
 	// stream's URL.
 	Source string
-	// Open opens the source at a saved position. Nil opens Source as
-	// Vigie's JSONL.
+	// Format is Source's format for the default opener (see
+	// sources.Formats); empty means Vigie's JSONL. Ignored when Open is
+	// set.
+	Format string
+	// Open opens the source at a saved position. Nil opens Source in
+	// Format through the sources registry.
 	Open func(ctx context.Context, from ingest.Position) (ingest.Source, error)
 	// Normaliser canonicalises URLs, detects languages and drops
 	// duplicate posts; nil applies ingest.Normalise only.
@@ -38,6 +50,10 @@ type Ingest struct {
 	DeadLetterFile string  // also append rejected lines here ("" = topic only)
 	BatchSize      int     // posts per produce call; default 500
 	Speed          float64 // replay speed factor; 0 = as fast as possible
+	// FlushTimeout sends a partial batch once its oldest record has
+	// waited that long, so a quiet live stream still delivers; default
+	// 1 s. A full batch, or the end of the source, sends at once.
+	FlushTimeout time.Duration
 	// StayAfterEOF keeps Run blocked after the source ends, until ctx is
 	// done, so that `vigie run` keeps its other stages serving.
 	StayAfterEOF bool
@@ -45,9 +61,16 @@ type Ingest struct {
 	Stats        *Stats
 }
 
+// writerStats is what bus.Producer offers beyond Produce: kafka-go's
+// counters since the last call.
+type writerStats interface{ Stats() bus.WriterStats }
+
 // CheckpointName is the checkpoint key of a source: its absolute path, so
-// two sources never share a position.
+// two sources never share a position. A URL is kept as it is.
 func (s *Ingest) CheckpointName() string {
+	if strings.Contains(s.Source, "://") {
+		return "ingest:" + s.Source
+	}
 	abs, err := filepath.Abs(s.Source)
 	if err != nil {
 		abs = s.Source
@@ -55,10 +78,56 @@ func (s *Ingest) CheckpointName() string {
 	return "ingest:" + abs
 }
 
+// readItem is one result of the source's Next, decoded, normalised and
+// encoded on the reader goroutine, with the source's position after it.
+type readItem struct {
+	p   post.Post   // the post as read, until prepared
+	msg bus.Message // the post's record, when err is nil
+	t   time.Time   // the post's time, for pacing
+	err error       // a *ingest.RecordError, io.EOF or a fatal error
+	pos ingest.Position
+	at  time.Time // when it was read, for the delivery lag
+}
+
+// prepare normalises and encodes a post read from the source. It reports
+// false for a duplicate, which is counted and skipped.
+func (s *Ingest) prepare(ctx context.Context, p *post.Post, it *readItem) bool {
+	if s.Normaliser != nil {
+		if err := s.Normaliser.Apply(ctx, p); errors.Is(err, ingest.ErrDuplicate) {
+			s.Stats.Duplicates.Add(1)
+			return false
+		} else if err != nil {
+			re := &ingest.RecordError{Source: s.Source, Line: it.pos.Line, Err: err}
+			re.Raw, _ = post.Marshal(p)
+			it.err = re
+			return true
+		}
+	} else {
+		ingest.Normalise(p)
+	}
+	v, err := post.Marshal(p)
+	if err != nil {
+		it.err = fmt.Errorf("ingest: encode %s: %w", p.Key(), err)
+		return true
+	}
+	it.msg = bus.Message{Topic: s.Topics.Posts, Key: []byte(p.AuthorKey()), Value: v}
+	it.t = p.Time
+	return true
+}
+
 // Run reads the source to its end (or until ctx is done).
 func (s *Ingest) Run(ctx context.Context) error {
 	if s.BatchSize <= 0 {
 		s.BatchSize = 500
+	}
+	if s.FlushTimeout <= 0 {
+		s.FlushTimeout = time.Second
+	}
+	if s.Stats == nil {
+		s.Stats = &Stats{}
+	}
+	if s.Log == nil {
+		s.Log = slog.New(slog.DiscardHandler)
 	}
 	var pos ingest.Position
 	data, err := s.Checkpoints.LoadCheckpoint(ctx, s.CheckpointName())
@@ -67,7 +136,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 		if err := json.Unmarshal(data, &pos); err != nil {
 			return fmt.Errorf("ingest: checkpoint %s: %w", s.CheckpointName(), err)
 		}
-		s.Log.Info("ingest resuming", "source", s.Source, "line", pos.Line, "offset", pos.Offset)
+		s.Log.Info("ingest resuming", "source", s.Source, "line", pos.Line, "offset", pos.Offset, "cursor", pos.Cursor)
 	case isNotFound(err):
 	default:
 		return fmt.Errorf("ingest: load checkpoint: %w", err)
@@ -76,12 +145,15 @@ func (s *Ingest) Run(ctx context.Context) error {
 	if s.Open != nil {
 		src, err = s.Open(ctx, pos)
 	} else {
-		src, err = ingest.OpenJSONL(s.Source, pos)
+		format := s.Format
+		if format == "" {
+			format = sources.FormatJSONL
+		}
+		src, err = sources.OpenFile(ctx, sources.FileOptions{Format: format, Path: s.Source, Log: s.Log}, pos)
 	}
 	if err != nil {
 		return err
 	}
-	defer src.Close()
 	if st, err := os.Stat(s.Source); err == nil && st.Mode().IsRegular() {
 		s.Stats.SourceBytes.Store(st.Size())
 	}
@@ -89,26 +161,95 @@ func (s *Ingest) Run(ctx context.Context) error {
 	var dlq *os.File
 	if s.DeadLetterFile != "" {
 		if err := os.MkdirAll(filepath.Dir(s.DeadLetterFile), 0o755); err != nil {
+			src.Close()
 			return fmt.Errorf("ingest: dead-letter dir: %w", err)
 		}
 		dlq, err = os.OpenFile(s.DeadLetterFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 		if err != nil {
+			src.Close()
 			return fmt.Errorf("ingest: dead-letter file: %w", err)
 		}
 		defer dlq.Close()
 	}
 
+	// Two goroutines feed the main loop, so that decoding, normalising
+	// and encoding overlap with each other and with the wait for acks on
+	// a 2-core machine: the reader owns src and decodes (src is closed
+	// only after it returns); the preparer owns the normaliser and
+	// encodes. Each reads up to a batch ahead.
+	rctx, stop := context.WithCancel(ctx)
+	raw := make(chan readItem, s.BatchSize)
+	items := make(chan readItem, s.BatchSize)
+	readerDone, prepDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(readerDone)
+		defer close(raw)
+		for {
+			p, err := src.Next(rctx)
+			it := readItem{p: p, err: err, pos: src.Position(), at: time.Now()}
+			var re *ingest.RecordError
+			if err == nil || errors.As(err, &re) {
+				s.Stats.Read.Add(1)
+			}
+			select {
+			case raw <- it:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil && re == nil {
+				return // io.EOF or a fatal error ends the source
+			}
+		}
+	}()
+	go func() {
+		defer close(prepDone)
+		for it := range raw {
+			if it.err == nil && !s.prepare(rctx, &it.p, &it) {
+				continue
+			}
+			it.p = post.Post{}
+			select {
+			case items <- it:
+			case <-rctx.Done():
+				return
+			}
+		}
+	}()
+	defer func() {
+		stop()
+		<-readerDone
+		<-prepDone
+		src.Close()
+	}()
+
+	ws, _ := s.Producer.(writerStats)
+	if ws != nil {
+		ws.Stats() // start the counters from this run
+	}
 	var pace pacer
 	batch := make([]bus.Message, 0, s.BatchSize)
 	var bad []*ingest.RecordError
 	good := 0
-	flush := func() error {
+	var last ingest.Position
+	var oldest time.Time
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var timerC <-chan time.Time
+	flush := func(fctx context.Context) error {
+		timerC = nil
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := s.Producer.Produce(ctx, batch...); err != nil {
+		var size int64
+		for i := range batch {
+			size += int64(len(batch[i].Key) + len(batch[i].Value))
+		}
+		t0 := time.Now()
+		if err := s.Producer.Produce(fctx, batch...); err != nil {
+			s.Stats.ProduceErrors.Add(1)
 			return err
 		}
+		now := time.Now()
 		if dlq != nil {
 			for _, re := range bad {
 				if err := writeDeadLetterLine(dlq, re); err != nil {
@@ -121,68 +262,104 @@ func (s *Ingest) Run(ctx context.Context) error {
 				}
 			}
 		}
-		b, _ := json.Marshal(src.Position())
-		if err := s.Checkpoints.SaveCheckpoint(ctx, s.CheckpointName(), b); err != nil {
+		b, _ := json.Marshal(last)
+		if err := s.Checkpoints.SaveCheckpoint(fctx, s.CheckpointName(), b); err != nil {
 			return fmt.Errorf("ingest: save checkpoint: %w", err)
 		}
-		s.Stats.Ingested.Add(int64(good))
-		s.Stats.DeadLetters.Add(int64(len(bad)))
-		s.Stats.SourceOffset.Store(src.Position().Offset)
+		st := s.Stats
+		st.Ingested.Add(int64(good))
+		st.DeadLetters.Add(int64(len(bad)))
+		st.SourceOffset.Store(last.Offset)
+		st.ProduceBatches.Add(1)
+		st.ProducedRecords.Add(int64(len(batch)))
+		st.ProducedBytes.Add(size)
+		st.LastBatchSize.Store(int64(len(batch)))
+		storeMax(&st.MaxBatchSize, int64(len(batch)))
+		st.ProduceNS.Add(int64(now.Sub(t0)))
+		st.LastProduceNS.Store(int64(now.Sub(t0)))
+		st.DeliveryLagNS.Store(int64(now.Sub(oldest)))
+		storeMax(&st.MaxDeliveryLagNS, int64(now.Sub(oldest)))
+		if ws != nil {
+			w := ws.Stats()
+			st.ProduceRetries.Add(w.Retries)
+		}
 		batch, bad, good = batch[:0], bad[:0], 0
 		return nil
 	}
-	for {
-		if ctx.Err() != nil {
-			return nil // the last batch was flushed; the position is saved
+	add := func(m bus.Message, at time.Time) {
+		if len(batch) == 0 {
+			oldest = at
+			timer.Reset(s.FlushTimeout)
+			timerC = timer.C
 		}
-		p, err := src.Next(ctx)
+		batch = append(batch, m)
+	}
+	// finish flushes what is pending on shutdown: the run's context is
+	// cancelled then, yet acknowledged records must get their checkpoint.
+	// A failure here is logged, not returned: the checkpoint was not
+	// saved, so those records are read again on restart.
+	finish := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		dctx, cancel := durableCtx()
+		defer cancel()
+		if err := flush(dctx); err != nil {
+			s.Log.Warn("ingest could not send its last batch on shutdown; it will be re-read on restart", "err", err)
+		}
+		return nil
+	}
+	for {
+		var it readItem
+		select {
+		case <-ctx.Done():
+			return finish()
+		case <-timerC:
+			if len(batch) > 0 {
+				s.Stats.TimeoutFlushes.Add(1)
+			}
+			if err := flush(ctx); err != nil {
+				return err
+			}
+			continue
+		case it = <-items:
+		}
+		err := it.err
 		if errors.Is(err, io.EOF) {
-			if err := flush(); err != nil {
+			if err := flush(ctx); err != nil {
 				return err
 			}
 			s.Stats.IngestDone.Store(true)
-			s.Log.Info("ingest reached the end of the source", "source", s.Source, "line", src.Position().Line)
+			s.Log.Info("ingest reached the end of the source", "source", s.Source, "line", it.pos.Line)
 			if s.StayAfterEOF {
 				<-ctx.Done()
 			}
 			return nil
 		}
+		if err != nil && ctx.Err() != nil {
+			return finish() // the source stopped because the run did
+		}
+		last = it.pos
 		var re *ingest.RecordError
 		switch {
 		case errors.As(err, &re):
 			s.Log.Warn("ingest rejected a record", "err", re.Error())
 			bad = append(bad, re)
-			batch = append(batch, deadLetterRecord(s.Topics.DeadLetter, re))
+			add(deadLetterRecord(s.Topics.DeadLetter, re), it.at)
 		case err != nil:
+			_ = finish()
 			return err
 		default:
-			if s.Normaliser != nil {
-				if err := s.Normaliser.Apply(ctx, &p); errors.Is(err, ingest.ErrDuplicate) {
-					s.Stats.Duplicates.Add(1)
-					continue
-				} else if err != nil {
-					re := &ingest.RecordError{Source: s.Source, Line: src.Position().Line, Err: err}
-					re.Raw, _ = post.Marshal(&p)
-					s.Log.Warn("ingest rejected a record", "err", re.Error())
-					bad = append(bad, re)
-					batch = append(batch, deadLetterRecord(s.Topics.DeadLetter, re))
-					break
-				}
-			}
 			if s.Speed > 0 {
-				if err := pace.wait(ctx, p.Time, s.Speed); err != nil {
-					return nil // unflushed records are re-read on restart
+				if err := pace.wait(ctx, it.t, s.Speed); err != nil {
+					return finish()
 				}
 			}
-			v, err := post.Marshal(&p)
-			if err != nil {
-				return fmt.Errorf("ingest: encode %s: %w", p.Key(), err)
-			}
-			batch = append(batch, bus.Message{Topic: s.Topics.Posts, Key: []byte(p.AuthorKey()), Value: v})
+			add(it.msg, it.at)
 			good++
 		}
 		if len(batch) >= s.BatchSize {
-			if err := flush(); err != nil {
+			if err := flush(ctx); err != nil {
 				return err
 			}
 		}

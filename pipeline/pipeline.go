@@ -81,6 +81,40 @@ type Stats struct {
 	SourceBytes  atomic.Int64 // size of a file source, for progress
 	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
+
+	// Ingest producer metrics, updated after every acknowledged batch.
+	// Counters only grow; "Last" and "Max" fields are gauges. A metrics
+	// endpoint can export them as they are (rates are its derivatives).
+	Read            atomic.Int64 // records read from the source: posts, duplicates and rejects
+	ProduceBatches  atomic.Int64 // produce calls acknowledged (one per ingest batch)
+	ProducedRecords atomic.Int64 // records acknowledged, posts and dead letters
+	ProducedBytes   atomic.Int64 // key and value bytes acknowledged
+	ProduceErrors   atomic.Int64 // produce calls that failed after the client's retries
+	ProduceRetries  atomic.Int64 // retried produce requests, from kafka-go's Writer.Stats
+	TimeoutFlushes  atomic.Int64 // batches sent partial because ingest.flush_timeout passed
+	LastBatchSize   atomic.Int64 // records in the last batch
+	MaxBatchSize    atomic.Int64 // most records in one batch
+	ProduceNS       atomic.Int64 // total time spent waiting for acks, in ns (mean = ProduceNS/ProduceBatches)
+	LastProduceNS   atomic.Int64 // ack wait of the last batch
+	// DeliveryLagNS is, for the last batch, the time from reading its
+	// oldest record to the broker's acknowledgement: how stale a post is
+	// when the graph can first see it. MaxDeliveryLagNS is the worst seen.
+	DeliveryLagNS    atomic.Int64
+	MaxDeliveryLagNS atomic.Int64
+
+	// Window is the graph engine's state size, refreshed at each graph
+	// checkpoint (see WindowStats).
+	Window WindowStats
+}
+
+// storeMax raises a to v if v is larger.
+func storeMax(a *atomic.Int64, v int64) {
+	for {
+		old := a.Load()
+		if v <= old || a.CompareAndSwap(old, v) {
+			return
+		}
+	}
 }
 
 // isNotFound reports whether err says a checkpoint does not exist yet.

@@ -264,6 +264,24 @@ type Scores struct {
 	// Stance maps a candidate to the share of the cluster's posts that
 	// favour (positive) or smear (negative) them, in -1..1.
 	Stance map[string]float64 `json:"stance,omitempty"`
+	// Factors are the risk model's inputs, each in 0..1, with their
+	// weights: risk = 100 × Σ weight × value over the known factors,
+	// divided by the sum of their weights.
+	Factors []Factor `json:"factors,omitempty"`
+}
+
+// Factor is one input of a score.
+type Factor struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`  // 0..1
+	Weight float64 `json:"weight"` // share of the score when every factor is known
+}
+
+// StanceScore is the share of a cluster's member posts that favour and
+// that smear one candidate, each in 0..1.
+type StanceScore struct {
+	Favour float64 `json:"favour"`
+	Smear  float64 `json:"smear"`
 }
 
 // KeyCount is an object and how many members shared it.
@@ -291,12 +309,23 @@ type Cluster struct {
 	// EdgeCount is the number of edges in the cluster. Edges may carry
 	// fewer: a record keeps the strongest edges only, so that one large
 	// cluster never exceeds a Kafka record or a store document.
-	EdgeCount  int            `json:"edge_count"`
-	Signals    map[Kind]int   `json:"signals"` // distinct shared objects per signal
-	TopObjects []KeyCount     `json:"top_objects,omitempty"`
-	Posts      []string       `json:"posts,omitempty"` // sample of member posts behind the edges
-	Scores     Scores         `json:"scores"`
-	Extra      map[string]any `json:"extra,omitempty"`
+	EdgeCount  int          `json:"edge_count"`
+	Signals    map[Kind]int `json:"signals"` // distinct shared objects per signal
+	TopObjects []KeyCount   `json:"top_objects,omitempty"`
+	Posts      []string     `json:"posts,omitempty"` // sample of member posts behind the edges
+	Scores     Scores       `json:"scores"`
+	// Stance per candidate ID of the election being watched, from the
+	// members' posts (see scoring). Target is the candidate the cluster
+	// favours or smears most, TargetStance "favour" or "smear"; both are
+	// empty when no candidate draws a clear share of its posts.
+	Stance       map[string]StanceScore `json:"stance,omitempty"`
+	Target       string                 `json:"target,omitempty"`
+	TargetStance string                 `json:"target_stance,omitempty"`
+	// BotShare is the share of members whose bot-likeness reaches
+	// scoring.BotThreshold; BotLikeness their mean bot-likeness.
+	BotShare    float64        `json:"bot_share"`
+	BotLikeness float64        `json:"bot_likeness"`
+	Extra       map[string]any `json:"extra,omitempty"`
 }
 
 // Alert tells that a cluster crossed a rule. ID is derived from the cluster

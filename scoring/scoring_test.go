@@ -1,6 +1,7 @@
 package scoring
 
 import (
+	"flag"
 	"fmt"
 	"strings"
 	"testing"
@@ -57,3 +58,5 @@ func TestScoreDegenerate(t *testing.T) {
 		t.Errorf("empty cluster risk = %v", c.Scores.Risk)
 	}
 }
+
+var showErrors = flag.Bool("errors", false, "list the stance model's errors on the dev split")

@@ -287,10 +287,107 @@ type Checkpoints interface {
 	LoadCheckpoint(ctx context.Context, name string) ([]byte, error)
 }
 
+// MaxBriefingBytes bounds the documents of one briefing (Markdown plus
+// HTML, charts included). A briefing embeds its charts, so it is larger
+// than any other record, but a bound keeps one runaway rendering from
+// costing unbounded memory in a backend or a client.
+const MaxBriefingBytes = 16 << 20
+
+// Briefing is one daily influence briefing as rendered by package brief:
+// its documents are stored whole, so the briefing an editor read (or a
+// subscriber was sent a link to) can be fetched again unchanged even after
+// the underlying clusters moved on.
+type Briefing struct {
+	// Date is the UTC day the briefing covers, "2006-01-02". It is the
+	// briefing's ID: there is one briefing per day.
+	Date string `json:"date"`
+	// Generated is the wall-clock time of rendering.
+	Generated time.Time `json:"generated"`
+	Title     string    `json:"title"`
+	// Summary is the executive summary as plain text, for lists and for
+	// the webhook that announces the briefing.
+	Summary  string `json:"summary"`
+	Markdown string `json:"markdown"`
+	// HTML is a self-contained page: its charts are embedded (data: URIs),
+	// so it renders with no other request.
+	HTML string `json:"html"`
+}
+
+// BriefingSummary is what a list of briefings shows: a briefing without
+// its documents.
+type BriefingSummary struct {
+	Date      string    `json:"date"`
+	Generated time.Time `json:"generated"`
+	Title     string    `json:"title"`
+	Summary   string    `json:"summary"`
+}
+
+// Summarize gives the list entry of b.
+func (b *Briefing) Summarize() BriefingSummary {
+	return BriefingSummary{Date: b.Date, Generated: b.Generated.UTC(), Title: b.Title, Summary: b.Summary}
+}
+
+// Validate checks a briefing before it is stored: a valid date and the
+// size bound. Backends call it first and write nothing when it fails.
+func (b *Briefing) Validate() error {
+	if _, err := ParseBriefingDate(b.Date); err != nil {
+		return err
+	}
+	if n := len(b.Markdown) + len(b.HTML) + len(b.Summary) + len(b.Title); n > MaxBriefingBytes {
+		return &post.FieldError{Record: "briefing " + b.Date, Field: "html", Reason: fmt.Sprintf("documents total %d bytes, limit %d", n, MaxBriefingBytes)}
+	}
+	return nil
+}
+
+// ParseBriefingDate parses a briefing date ("2006-01-02") and gives the
+// start of that UTC day. The error names the field, so a bad URL or flag
+// answers 400 with a reason.
+func ParseBriefingDate(date string) (time.Time, error) {
+	d, err := time.Parse(time.DateOnly, date)
+	if err != nil || d.Format(time.DateOnly) != date {
+		return time.Time{}, &QueryError{Field: "date", Reason: fmt.Sprintf("%q is not a date of the form YYYY-MM-DD", date)}
+	}
+	return d, nil
+}
+
+// BriefingQuery selects briefings.
+type BriefingQuery struct {
+	Limit  int // 0 = DefaultLimit; capped at MaxLimit
+	Offset int
+}
+
+// Normalized checks q and returns it with Limit defaulted and capped.
+func (q BriefingQuery) Normalized() (BriefingQuery, error) {
+	var err error
+	q.Limit, err = limit(q.Limit, q.Offset)
+	return q, err
+}
+
+// Briefings hold the rendered daily briefings (package brief), in the
+// same store as the output they summarise, so `vigie serve` can list and
+// serve them and a briefing survives the process that rendered it.
+//
+// Added for issue 8 (alerts and briefings); every backend implements it
+// and store/storetest's "Briefings" test holds them to the same
+// behaviour.
+type Briefings interface {
+	// PutBriefing upserts a briefing by Date after b.Validate(); the last
+	// write wins, since a briefing re-rendered for the same day (after late
+	// data) replaces the earlier rendering. A returned write is durable.
+	PutBriefing(ctx context.Context, b Briefing) error
+	// GetBriefing returns the briefing of a date (documents included), or
+	// an error wrapping ErrNotFound. A malformed date is a *QueryError.
+	GetBriefing(ctx context.Context, date string) (Briefing, error)
+	// ListBriefings returns briefings without their documents, newest
+	// date first.
+	ListBriefings(ctx context.Context, q BriefingQuery) ([]BriefingSummary, error)
+}
+
 // Store is a complete backend.
 type Store interface {
 	Writer
 	Reader
 	Checkpoints
+	Briefings
 	Close() error
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-osint/vigie/alert"
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/store"
 )
@@ -33,38 +34,57 @@ type LiveStats func() map[string]any
 
 // Server is the HTTP API and UI.
 type Server struct {
-	Addr   string
-	Store  store.Reader
-	Live   LiveStats
-	Log    *slog.Logger
-	Ready  func() bool // nil = always ready
-	tmpl   *template.Template
-	ln     net.Listener
-	server *http.Server
+	Addr  string
+	Store store.Reader
+	Live  LiveStats
+	Log   *slog.Logger
+	Ready func() bool // nil = always ready
+	// Metrics, when set, serves GET /metrics (package ops: Prometheus).
+	Metrics http.Handler
+	// Subscriptions, when set, serves the webhook subscriptions API
+	// (subscriptions.go); APIToken must then be presented to change them.
+	Subscriptions *alert.Registry
+	APIToken      string
+	tmpl          *template.Template
+	static        *staticFiles
+	trends        trendCache
+	ln            net.Listener
+	server        *http.Server
 }
 
 // Handler builds the routes.
 func (s *Server) Handler() http.Handler {
 	if s.tmpl == nil {
-		s.tmpl = template.Must(template.New("").Funcs(template.FuncMap{
-			"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") },
-			"percent": func(x float64) string { return fmt.Sprintf("%.0f%%", 100*x) },
-		}).ParseFS(templateFS, "templates/*.html"))
+		s.static = newStaticFiles()
+		s.tmpl = template.Must(template.New("").Funcs(s.templateFuncs()).ParseFS(templateFS, "templates/*.html"))
 	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /static/", s.static)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /api/clusters", s.listClusters)
 	mux.HandleFunc("GET /api/clusters/{id}", s.getCluster)
+	mux.HandleFunc("GET /api/clusters/{id}/graph", s.getClusterGraph)
 	mux.HandleFunc("GET /api/accounts/{key}", s.getAccount)
 	mux.HandleFunc("GET /api/posts", s.searchPosts)
 	mux.HandleFunc("GET /api/posts/{key}", s.getPost)
 	mux.HandleFunc("GET /api/alerts", s.listAlerts)
 	mux.HandleFunc("GET /api/stats", s.stats)
+	s.routeSubscriptions(mux) // subscriptions.go: webhooks and briefings API
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
+	// Analyst pages (pages.go).
+	mux.HandleFunc("GET /{$}", s.overviewPage)
 	mux.HandleFunc("GET /clusters/{id}", s.clusterPage)
-	mux.HandleFunc("GET /{$}", s.indexPage)
+	mux.HandleFunc("GET /accounts/{key}", s.accountPage)
+	mux.HandleFunc("GET /posts", s.searchPage)
+	mux.HandleFunc("GET /posts/{key}", s.postPage)
+	mux.HandleFunc("GET /alerts", s.alertsPage)
+	mux.HandleFunc("GET /briefings", s.briefingsPage)
+	mux.HandleFunc("GET /briefings/{date}", s.briefingDocument)
 	return securityHeaders(mux)
 }
 
@@ -111,11 +131,20 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 }
 
+// CSP is the Content-Security-Policy of every answer. Text written by the
+// accounts Vigie watches is shown on every page; should an escaping bug
+// ever let markup through, this policy still keeps it from running.
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
+	"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
 func securityHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'none'")
+		// Strict: scripts and styles only from our own embedded files, no
+		// inline script or style, no plug-ins, no framing, no foreign
+		// requests. A handler may replace it with a stricter one.
+		w.Header().Set("Content-Security-Policy", CSP)
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		h.ServeHTTP(w, r)
 	})
@@ -352,52 +381,4 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, dat
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write([]byte(b.String()))
-}
-
-func (s *Server) indexPage(w http.ResponseWriter, r *http.Request) {
-	q, err := s.clusterQuery(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	cs, err := s.Store.ListClusters(r.Context(), q)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	st, err := s.Store.Stats(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	alerts, err := s.Store.ListAlerts(r.Context(), store.AlertQuery{Limit: 10})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.render(w, r, "index.html", map[string]any{"Clusters": cs, "Stats": st, "Alerts": alerts})
-}
-
-func (s *Server) clusterPage(w http.ResponseWriter, r *http.Request) {
-	c, err := s.Store.GetCluster(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// The evidence posts, so an analyst reads what was shared, not IDs.
-	posts := map[string]post.Post{}
-	for _, e := range c.Edges {
-		for _, ev := range e.Evidence {
-			for _, id := range []string{ev.PostA, ev.PostB} {
-				key := string(c.Platform) + ":" + id
-				if _, ok := posts[key]; ok || len(posts) >= 200 {
-					continue
-				}
-				if p, err := s.Store.GetPost(r.Context(), key); err == nil {
-					posts[key] = p
-				}
-			}
-		}
-	}
-	s.render(w, r, "cluster.html", map[string]any{"C": c, "Posts": posts})
 }

@@ -20,7 +20,12 @@ import (
 // Run runs the suite against brokers. prefix keeps topic and group names
 // apart from other runs on a shared broker.
 func Run(t *testing.T, brokers []string, prefix string) {
-	cfg := bus.Config{Brokers: brokers}
+	RunConfig(t, bus.Config{Brokers: brokers}, prefix)
+}
+
+// RunConfig runs the suite with a full client configuration, such as one
+// with TLS and SASL set.
+func RunConfig(t *testing.T, cfg bus.Config, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 

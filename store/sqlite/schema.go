@@ -19,7 +19,19 @@ type migration struct {
 // migrations a database has run.
 var migrations = []migration{
 	{name: "initial schema", sql: schemaV1},
+	{name: "briefings", sql: schemaV2},
 }
+
+// schemaV2 adds the daily briefings (store.Briefings): one row per UTC
+// day, the documents whole in body, the list fields in summary so that a
+// list does not read megabytes of HTML.
+const schemaV2 = `
+CREATE TABLE briefings (
+	date    TEXT PRIMARY KEY, -- "YYYY-MM-DD", so text order is date order
+	summary TEXT NOT NULL,    -- store.BriefingSummary as JSON
+	body    TEXT NOT NULL     -- store.Briefing as JSON
+);
+`
 
 // schemaV1 is the first schema. Notes on choices:
 //

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Accounts/Snapshot", testAccountSnapshot},
 		{"Alerts", testAlerts},
 		{"Checkpoints", testCheckpoints},
+		{"Briefings", testBriefings},
 		{"Stats", testStats},
 		{"NotFound", testNotFound},
 		{"InvalidQueries", testInvalidQueries},
@@ -961,6 +962,97 @@ func testCheckpoints(h *harness) {
 	}
 }
 
+func mkBriefing(date, summary string) store.Briefing {
+	return store.Briefing{
+		Date: date, Generated: t0.In(cest).Add(24 * time.Hour), Title: "Briefing " + date, Summary: summary,
+		Markdown: "# Briefing " + date + "\n\n" + summary + "\n",
+		HTML:     "<!doctype html><title>" + date + "</title><img src=\"data:image/png;base64,iVBORw0KGgo=\">é",
+	}
+}
+
+func testBriefings(h *harness) {
+	if _, err := h.s.GetBriefing(h.ctx, "2017-05-05"); !errors.Is(err, store.ErrNotFound) {
+		h.Errorf("GetBriefing(missing) error = %v, want ErrNotFound", err)
+	}
+	if got, err := h.s.ListBriefings(h.ctx, store.BriefingQuery{}); err != nil || len(got) != 0 || got == nil {
+		h.Errorf("ListBriefings(empty store) = %#v, %v, want an empty non-nil list", got, err)
+	}
+	b5, b6, b7 := mkBriefing("2017-05-05", "cinq"), mkBriefing("2017-05-06", "six"), mkBriefing("2017-05-07", "sept")
+	for _, b := range []store.Briefing{b6, b5, b7} {
+		if err := h.s.PutBriefing(h.ctx, b); err != nil {
+			h.Fatalf("PutBriefing(%s): %v", b.Date, err)
+		}
+	}
+	// A re-rendering of a day replaces the earlier one.
+	b6.Summary, b6.HTML = "six, re-rendered", b6.HTML+"<p>late data</p>"
+	if err := h.s.PutBriefing(h.ctx, b6); err != nil {
+		h.Fatalf("PutBriefing(%s again): %v", b6.Date, err)
+	}
+	h.refresh()
+	got, err := h.s.GetBriefing(h.ctx, "2017-05-06")
+	if err != nil {
+		h.Fatalf("GetBriefing: %v", err)
+	}
+	want := b6
+	want.Generated = want.Generated.UTC()
+	if d := Diff(want, got); d != "" {
+		h.Errorf("briefing round trip: %s", d)
+	}
+	for _, tc := range []struct {
+		name string
+		q    store.BriefingQuery
+		want []string
+	}{
+		{"all, newest first", store.BriefingQuery{}, []string{"2017-05-07", "2017-05-06", "2017-05-05"}},
+		{"page", store.BriefingQuery{Limit: 1, Offset: 1}, []string{"2017-05-06"}},
+		{"past the end", store.BriefingQuery{Offset: 5}, []string{}},
+	} {
+		list, err := h.s.ListBriefings(h.ctx, tc.q)
+		if err != nil {
+			h.Fatalf("%s: ListBriefings: %v", tc.name, err)
+		}
+		dates := []string{}
+		for _, b := range list {
+			dates = append(dates, b.Date)
+		}
+		if !slices.Equal(dates, tc.want) {
+			h.Errorf("%s: ListBriefings(%+v) = %v, want %v", tc.name, tc.q, dates, tc.want)
+		}
+	}
+	list, err := h.s.ListBriefings(h.ctx, store.BriefingQuery{Limit: 1, Offset: 1})
+	if err != nil || len(list) != 1 {
+		h.Fatalf("ListBriefings = %v, %v", list, err)
+	}
+	if d := Diff(want.Summarize(), list[0]); d != "" {
+		h.Errorf("briefing summary: %s", d)
+	}
+	for _, tc := range []struct {
+		name string
+		b    store.Briefing
+	}{
+		{"empty date", store.Briefing{}},
+		{"bad date", mkBriefing("2017-5-6", "x")},
+		{"not a day", mkBriefing("2017-02-30", "x")},
+		{"too large", store.Briefing{Date: "2017-05-08", HTML: strings.Repeat("x", store.MaxBriefingBytes+1)}},
+	} {
+		if err := h.s.PutBriefing(h.ctx, tc.b); err == nil {
+			h.Errorf("PutBriefing(%s) succeeded, want an error", tc.name)
+		}
+	}
+	for _, date := range []string{"", "yesterday", "2017-05-06' OR 1=1 --"} {
+		if _, err := h.s.GetBriefing(h.ctx, date); !errors.Is(err, store.ErrInvalidQuery) {
+			h.Errorf("GetBriefing(%q) error = %v, want ErrInvalidQuery", date, err)
+		}
+	}
+	if _, err := h.s.ListBriefings(h.ctx, store.BriefingQuery{Limit: -1}); !errors.Is(err, store.ErrInvalidQuery) {
+		h.Errorf("ListBriefings(limit -1) error = %v, want ErrInvalidQuery", err)
+	}
+	h.refresh()
+	if list, err := h.s.ListBriefings(h.ctx, store.BriefingQuery{}); err != nil || len(list) != 3 {
+		h.Errorf("after refused puts: %d briefings, %v; want 3", len(list), err)
+	}
+}
+
 func testStats(h *harness) {
 	if st := h.stats(); st != (store.Stats{}) {
 		h.Errorf("empty store Stats = %+v, want zeros", st)
@@ -1088,6 +1180,9 @@ func testContext(h *harness) {
 		}},
 		{"PutAlerts", func() error { return h.s.PutAlerts(ctx, []post.Alert{mkAlert("a", "c", t0, 1)}) }},
 		{"SaveCheckpoint", func() error { return h.s.SaveCheckpoint(ctx, "x", []byte("x")) }},
+		{"PutBriefing", func() error {
+			return h.s.PutBriefing(ctx, store.Briefing{Date: "2017-05-05", Generated: t0, Markdown: "x"})
+		}},
 		{"SearchPosts", func() error { _, _, err := h.s.SearchPosts(ctx, store.PostQuery{Text: "x"}); return err }},
 		{"ListClusters", func() error { _, err := h.s.ListClusters(ctx, store.ClusterQuery{}); return err }},
 		{"Stats", func() error { _, err := h.s.Stats(ctx); return err }},
