@@ -22,11 +22,13 @@ run: build ## replay the bundled election scenario on the embedded default and s
 test: ## unit and end-to-end tests on the embedded broker and store, with the race detector
 	$(GO) test -race -timeout 20m $(PKGS)
 
-test-integration: ## the same tests plus the real-Kafka conformance suite (starts and stops a broker)
+test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch suites (store/elastic conformance): bus conformance, pipeline end to end, kill -9 of a graph worker, two workers (starts a broker unless one runs)
 	scripts/kafka.sh install
-	scripts/kafka.sh start
-	VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} $(GO) test -race -timeout 20m $(PKGS); \
-		status=$$?; scripts/kafka.sh stop; exit $$status
+	scripts/elasticsearch.sh install
+	@if scripts/kafka.sh status >/dev/null; then started=; else scripts/kafka.sh start >/dev/null || exit 1; started=1; fi; \
+		if scripts/elasticsearch.sh status >/dev/null; then es=; else scripts/elasticsearch.sh start >/dev/null || { [ -n "$$started" ] && scripts/kafka.sh stop; exit 1; }; es=1; fi; \
+		trap '[ -n "$$es" ] && scripts/elasticsearch.sh stop; [ -n "$$started" ] && scripts/kafka.sh stop' EXIT; \
+		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -race -timeout 20m $(PKGS)
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -43,6 +45,10 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
 	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/
 	$(GO) test -run XXX -bench IngestOntoBroker -benchtime 1x -count 1 ./ingest/sources/
+	scripts/elasticsearch.sh install
+	@if scripts/elasticsearch.sh status >/dev/null; then es=; else scripts/elasticsearch.sh start >/dev/null || exit 1; es=1; fi; \
+		trap '[ -n "$$es" ] && scripts/elasticsearch.sh stop' EXIT; \
+		VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./store/elastic/
 	$(GO) test -run TestEndToEnd -v -count 1 ./app/ | grep -E 'e2e|PASS|FAIL'
 	BENCH_ROWS="$(BENCH_ROWS)" GO="$(GO)" bash bench/peers.sh
 

@@ -69,7 +69,9 @@ func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
 			bmu.Unlock()
 		}
 	})
+	began := time.Now()
 	r.waitSettled(t, truth.Posts)
+	t.Logf("alerts e2e: settled after %s", time.Since(began).Round(time.Millisecond))
 	// Wait for the briefings of every day and an empty outbox.
 	ob, err := alert.OpenOutbox(t.Context(), cfg.Alerts.Outbox)
 	if err != nil {
@@ -93,6 +95,7 @@ func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	t.Logf("alerts e2e: briefings and deliveries done after %s", time.Since(began).Round(time.Millisecond))
 	clusters := r.clusters(t)
 	r.stop(t)
 

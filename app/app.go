@@ -353,6 +353,7 @@ func GraphConfig(cfg config.Config) graph.Config {
 		TextMinWords:     cfg.Graph.TextMinWords,
 		MediaMaxDistance: cfg.Graph.MediaMaxDistance,
 		IDOverlap:        cfg.Graph.IDOverlap,
+		HashtagSeqMin:    cfg.Graph.HashtagSeqMin,
 	}
 }
 
@@ -363,8 +364,12 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		return sqlite.Open(ctx, cfg.Store.Path, sqlite.WithLogger(log.With("component", "store")))
+	case "elasticsearch":
+		// Templates are installed at every start (idempotent), so a new
+		// version's fields exist before its first write (app/escmd.go).
+		return openElastic(ctx, cfg, log, true)
 	default:
-		return nil, fmt.Errorf("store.kind %q: this build has no Elasticsearch store yet (see the README's roadmap); use embedded", cfg.Store.Kind)
+		return nil, fmt.Errorf("store.kind %q: must be embedded or elasticsearch", cfg.Store.Kind)
 	}
 }
 

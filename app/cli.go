@@ -44,6 +44,7 @@ Commands:
   gen            write a synthetic election scenario with planted networks
   config check   validate a configuration file and print its effective values
   kibana import  install Vigie's Kibana data views, searches and dashboards
+  es setup       install Vigie's Elasticsearch index templates and indices
   version        print the version
 
 Run 'vigie <command> --help' for a command's flags. Configuration comes from
@@ -90,6 +91,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = gen(ctx, rest, stdout, stderr)
 	case "kibana":
 		err = kibanaCmd(ctx, rest, stdout, stderr)
+	case "es":
+		err = esCmd(ctx, rest, stdout, stderr) // app/escmd.go
 	case "config":
 		err = configCmd(rest, stdout, stderr)
 	case "version":

@@ -39,7 +39,7 @@ func TestCLI(t *testing.T) {
 		{[]string{"config", "check", "--config", bad}, 1, "", "http.addr"},
 		{[]string{"config", "check", "--keys"}, 0, "VIGIE_GRAPH_MIN_WEIGHT", ""},
 		{[]string{"config", "check", "--print"}, 0, "min_weight: 3", ""},
-		{[]string{"run", "--elasticsearch", "http://127.0.0.1:1", "--data-dir", t.TempDir(), "--quiet"}, 1, "", "no Elasticsearch store yet"},
+		{[]string{"run", "--elasticsearch", "http://127.0.0.1:1", "--data-dir", t.TempDir(), "--quiet"}, 1, "", "elastic: open http://127.0.0.1:1"},
 		{[]string{"gen", "--out", out, "--users", "50", "--seed", "7"}, 0, "planted networks", ""},
 	}
 	for _, tt := range tests {

@@ -291,7 +291,7 @@ func Summary(source string, s *pipeline.Stats, elapsed time.Duration, dlqFile, d
 	line += fmt.Sprintf(" in %s (%.0f posts/s)", elapsed.Round(time.Millisecond), rate)
 	if b := s.ProduceBatches.Load(); b > 0 {
 		line += fmt.Sprintf("; %d batches (mean %d records, %s mean ack), %s sent, max delivery lag %s, %d retries, %d errors",
-			b, s.ProducedRecords.Load()/b, (time.Duration(s.ProduceNS.Load()/b)).Round(10*time.Microsecond),
+			b, s.ProducedRecords.Load()/b, (time.Duration(s.ProduceNS.Load() / b)).Round(10*time.Microsecond),
 			humanBytes(s.ProducedBytes.Load()), time.Duration(s.MaxDeliveryLagNS.Load()).Round(time.Millisecond),
 			s.ProduceRetries.Load(), s.ProduceErrors.Load())
 	}

@@ -138,7 +138,7 @@ func TestKafka(t *testing.T) {
 		began := time.Now()
 		r := start(t, cfg)
 		defer r.stop(t)
-		waitFor(t, 5*time.Minute, "the graph engine to hold every post", func() bool { return r.stats.EnginePosts.Load() == int64(truth.Posts) })
+		waitFor(t, 10*time.Minute, "the graph engine to hold every post", func() bool { return r.stats.EnginePosts.Load() == int64(truth.Posts) })
 		graphed := time.Since(began)
 		r.waitSettled(t, truth.Posts)
 		elapsed := time.Since(began)
@@ -194,11 +194,11 @@ func TestKafka(t *testing.T) {
 
 		// Wait for the whole source on the posts topic, so that progress is
 		// the graph worker's alone.
-		waitFor(t, 2*time.Minute, "ingest to finish", func() bool { return stats.IngestDone.Load() })
+		waitFor(t, 5*time.Minute, "ingest to finish", func() bool { return stats.IngestDone.Load() })
 
 		p1 := startProcess(t, bin, args, env)
 		var killedAt int64
-		waitFor(t, 2*time.Minute, "the graph worker to commit a third of the posts", func() bool {
+		waitFor(t, 5*time.Minute, "the graph worker to commit a third of the posts", func() bool {
 			lag, err := bus.Lag(t.Context(), busCfg, group, topic)
 			if err != nil {
 				return false
@@ -222,7 +222,7 @@ func TestKafka(t *testing.T) {
 
 		p2 := startProcess(t, bin, args, env)
 		defer p2.stop(t)
-		waitFor(t, 3*time.Minute, "the restarted worker to drain the posts topic", func() bool {
+		waitFor(t, 10*time.Minute, "the restarted worker to drain the posts topic", func() bool {
 			lag, err := bus.Lag(t.Context(), busCfg, group, topic)
 			return err == nil && lag == 0
 		})
@@ -257,7 +257,7 @@ func testTwoGraphWorkers(t *testing.T, brokers []string, posts int) {
 	stats := &pipeline.Stats{}
 	r := startStages(t, cfg, stats, StageIngest, StageIndex, StageAlert, StageServe)
 	defer r.stop(t)
-	waitFor(t, 2*time.Minute, "ingest to finish", func() bool { return stats.IngestDone.Load() })
+	waitFor(t, 5*time.Minute, "ingest to finish", func() bool { return stats.IngestDone.Load() })
 
 	var workers [2]*runner
 	var wstats [2]*pipeline.Stats
@@ -276,7 +276,7 @@ func testTwoGraphWorkers(t *testing.T, brokers []string, posts int) {
 	workers[1].stop(t)
 	leftAt := wstats[1].Graphed.Load()
 	busCfg := bus.Config{Brokers: brokers}
-	waitFor(t, 3*time.Minute, "the remaining worker to drain the posts topic", func() bool {
+	waitFor(t, 10*time.Minute, "the remaining worker to drain the posts topic", func() bool {
 		lag, err := bus.Lag(t.Context(), busCfg, prefix+StageGraph, prefix+"posts")
 		return err == nil && lag == 0
 	})
@@ -324,7 +324,7 @@ func waitStoreStable(t *testing.T, url string, posts int) {
 	t.Helper()
 	var last store.Stats
 	stableSince := time.Now()
-	deadline := time.Now().Add(3 * time.Minute)
+	deadline := time.Now().Add(10 * time.Minute)
 	for time.Now().Before(deadline) {
 		var st struct {
 			Store store.Stats `json:"store"`

@@ -75,7 +75,7 @@ func (rep *Report) activityChart() (Chart, bool, error) {
 	p.Add(bo, bn)
 	p.Legend.Add("other accounts", bo)
 	p.Legend.Add("members of the day's networks", bn)
-	p.Legend.Top = true
+	p.Legend.Top, p.Legend.Left = true, true // the small hours are the quietest
 	names := make([]string, 24)
 	for h := range 24 {
 		if h%3 == 0 {

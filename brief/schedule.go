@@ -57,8 +57,9 @@ type state struct {
 }
 
 type dayState struct {
-	At    time.Time `json:"at"` // newest post time when rendered
-	Final bool      `json:"final"`
+	At      time.Time `json:"at"`      // newest post time when rendered
+	Version string    `json:"version"` // the store's version (see version) when rendered
+	Final   bool      `json:"final"`
 }
 
 // Run checks every Every until ctx is done. A failed check is logged and
@@ -76,14 +77,14 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
-	var lastNewest time.Time
+	var lastVersion string
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		newest, err := s.newest(ctx)
+		newest, version, err := s.version(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -94,9 +95,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if newest.IsZero() {
 			continue
 		}
-		idle := newest.Equal(lastNewest) && s.Idle != nil && s.Idle()
-		lastNewest = newest
-		if err := s.Check(ctx, st, newest, idle); err != nil {
+		// Idle: the input is exhausted and the store did not change over a
+		// whole tick, so the graph and index stages have caught up too.
+		idle := version == lastVersion && s.Idle != nil && s.Idle()
+		lastVersion = version
+		if err := s.Check(ctx, st, newest, version, idle); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -123,18 +126,26 @@ func (s *Scheduler) load(ctx context.Context) (*state, error) {
 	return st, nil
 }
 
-// newest is the time of the newest stored post: the store's stream time.
-func (s *Scheduler) newest(ctx context.Context) (time.Time, error) {
+// version gives the time of the newest stored post (the store's stream
+// time) and a version of the store's content: stream time and the
+// store's counts. A cluster update that changes no count goes unseen, a
+// limit the final rendering at the end of each day makes up for.
+func (s *Scheduler) version(ctx context.Context) (time.Time, string, error) {
 	ps, _, err := s.Store.SearchPosts(ctx, store.PostQuery{Limit: 1})
 	if err != nil || len(ps) == 0 {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
-	return ps[0].Time.UTC(), nil
+	stats, err := s.Store.Stats(ctx)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	newest := ps[0].Time.UTC()
+	return newest, fmt.Sprintf("%s %+v", newest.Format(time.RFC3339Nano), stats), nil
 }
 
 // Check renders what is due at stream time newest. Exported for tests and
 // for `vigie brief --all`.
-func (s *Scheduler) Check(ctx context.Context, st *state, newest time.Time, idle bool) error {
+func (s *Scheduler) Check(ctx context.Context, st *state, newest time.Time, version string, idle bool) error {
 	backfill := s.Backfill
 	if backfill <= 0 {
 		backfill = 7
@@ -144,7 +155,7 @@ func (s *Scheduler) Check(ctx context.Context, st *state, newest time.Time, idle
 		date := d.Format(time.DateOnly)
 		prev, seen := st.Days[date]
 		final := !newest.Before(d.Add(24*time.Hour + s.Grace))
-		due := (final && !prev.Final) || (idle && (!seen || !prev.At.Equal(newest)))
+		due := (final && !prev.Final) || (idle && (!seen || prev.Version != version))
 		if !due {
 			continue
 		}
@@ -158,13 +169,20 @@ func (s *Scheduler) Check(ctx context.Context, st *state, newest time.Time, idle
 		if err := s.write(ctx, date, final, !prev.Final && (final || idle)); err != nil {
 			return err
 		}
-		st.Days[date] = dayState{At: newest, Final: final}
+		st.Days[date] = dayState{At: newest, Version: version, Final: final}
 		b, _ := json.Marshal(st)
 		if err := s.Store.SaveCheckpoint(ctx, checkpointName, b); err != nil {
 			return fmt.Errorf("brief: save schedule: %w", err)
 		}
 	}
 	return nil
+}
+
+func (s *Scheduler) log() *slog.Logger {
+	if s.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return s.Log
 }
 
 func (s *Scheduler) write(ctx context.Context, date string, final, announce bool) error {
@@ -185,7 +203,7 @@ func (s *Scheduler) write(ctx context.Context, date string, final, announce bool
 			return err
 		}
 	}
-	s.Log.Info("briefing written", "date", date, "final", final, "clusters", len(rep.Active), "posts", rep.Posts,
+	s.log().Info("briefing written", "date", date, "final", final, "clusters", len(rep.Active), "posts", rep.Posts,
 		"took", time.Since(start).Round(time.Millisecond))
 	if announce && s.Announce != nil {
 		if err := s.Announce(ctx, date, rep.Title, rep.Summary, final); err != nil {

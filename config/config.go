@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vigie-osint/vigie/election"
 )
 
 // Duration is a time.Duration read from YAML or env as "90s", "15m", "72h".
@@ -311,6 +313,9 @@ type Graph struct {
 	// cluster's size) a new cluster needs with an emitted one to keep its
 	// ID. Default 0.3.
 	IDOverlap float64 `yaml:"id_overlap"`
+	// HashtagSeqMin: fewest hashtags of a post for the hashtag_seq
+	// signal. Default 2.
+	HashtagSeqMin int `yaml:"hashtag_seq_min"`
 	// DetectEvery: community detection runs each time stream time advances
 	// this much, and whenever the input goes idle. Default 30m.
 	DetectEvery Duration `yaml:"detect_every"`
@@ -496,6 +501,7 @@ func (c *Config) fill() {
 	if c.Graph.IDOverlap == 0 {
 		c.Graph.IDOverlap = 0.3
 	}
+	defInt(&c.Graph.HashtagSeqMin, 2)
 	defDur(&c.Graph.DetectEvery, 30*time.Minute)
 	defDur(&c.Graph.CheckpointEvery, 5*time.Second)
 	if c.Alerts.MinRisk == 0 {
@@ -702,6 +708,9 @@ func (c *Config) Validate() error {
 	if c.Graph.MediaMaxDistance < -1 || c.Graph.MediaMaxDistance > 16 {
 		bad("graph.media_max_distance", "must be -1 (exact) or 1 to 16 bits, got %d", c.Graph.MediaMaxDistance)
 	}
+	if c.Graph.HashtagSeqMin < 2 {
+		bad("graph.hashtag_seq_min", "must be at least 2, got %d", c.Graph.HashtagSeqMin)
+	}
 	if !(c.Graph.IDOverlap > 0 && c.Graph.IDOverlap <= 1) {
 		bad("graph.id_overlap", "must be in (0, 1], got %v", c.Graph.IDOverlap)
 	}
@@ -713,6 +722,13 @@ func (c *Config) Validate() error {
 	}
 	if c.Alerts.MinRisk < 0 || c.Alerts.MinRisk > 100 {
 		bad("alerts.min_risk", "must be between 0 and 100, got %g", c.Alerts.MinRisk)
+	}
+	if c.Scoring.Election != "" {
+		// Read it now, so `vigie config check` reports a broken election
+		// file with its field paths before any stage starts.
+		if _, err := election.Load(c.Scoring.Election); err != nil {
+			bad("scoring.election", "%v", err)
+		}
 	}
 	if c.Alerts.Cooldown < 0 {
 		bad("alerts.cooldown", "must not be negative")

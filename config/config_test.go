@@ -68,7 +68,7 @@ func TestGraphParams(t *testing.T) {
 	}
 	g := c.Graph
 	if g.MaxEvidence != 3 || g.Level != -1 || g.Rejoin != -1 || g.TextThreshold != 0.8 ||
-		g.TextMinWords != 7 || g.MediaMaxDistance != -1 || g.IDOverlap != 0.5 {
+		g.TextMinWords != 7 || g.MediaMaxDistance != -1 || g.IDOverlap != 0.5 || g.HashtagSeqMin != 3 {
 		t.Errorf("graph parameters %+v", g)
 	}
 }
@@ -98,6 +98,7 @@ func TestDefaults(t *testing.T) {
 		{"graph.text_min_words", c.Graph.TextMinWords, 5},
 		{"graph.media_max_distance", c.Graph.MediaMaxDistance, 6},
 		{"graph.id_overlap", c.Graph.IDOverlap, 0.3},
+		{"graph.hashtag_seq_min", c.Graph.HashtagSeqMin, 2},
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
 		{"ingest.detect_language", *c.Ingest.DetectLanguage, true},
 		{"ingest.dedupe", c.Ingest.Dedupe, 1_000_000},

@@ -134,3 +134,33 @@ func BenchmarkLouvain(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCNTCounter computes the toolkit's co_retweet network of 300k
+// reposts by 100k accounts (decimal IDs) of 200k originals with Zipf(1.1)
+// popularity, 10 reposts a second of stream time, 60 s window: adding
+// the shares and counting the merged network. It reports shares/s and
+// the co-share pairs behind the count.
+func BenchmarkCNTCounter(b *testing.B) {
+	const n = 300_000
+	r := rand.New(rand.NewPCG(2, 2))
+	zipf := rand.NewZipf(r, 1.1, 1, 200_000-1)
+	type row struct{ obj, acc, msg string }
+	rows := make([]row, n)
+	for i := range rows {
+		rows[i] = row{"twitter:" + strconv.FormatUint(zipf.Uint64(), 10), strconv.Itoa(r.IntN(100_000)), strconv.Itoa(1_000_000_000 + i)}
+	}
+	p := CNTParams{TimeWindow: time.Minute, MinEdgeWeight: 2, OneObjectPerMessage: true}
+	var pairs int
+	for b.Loop() {
+		c, err := NewCNTCounter(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, s := range rows {
+			c.Add(s.obj, s.acc, s.msg, t0.UnixNano()+int64(i)*int64(100*time.Millisecond))
+		}
+		pairs = len(c.Network().Pairs)
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "shares/s")
+	b.ReportMetric(float64(pairs), "pairs")
+}

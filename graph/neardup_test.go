@@ -686,8 +686,15 @@ func TestHashtagSeq(t *testing.T) {
 		{"same sequence", []string{"#A", "#b", "#c"}, []string{"#a", "#B", "#c"}, true},
 		{"other order", []string{"#a", "#b", "#c"}, []string{"#a", "#c", "#b"}, false},
 		{"prefix", []string{"#a", "#b", "#c"}, []string{"#a", "#b"}, false},
+		{"pair of hashtags", []string{"#a", "#b"}, []string{"#a", "#b"}, true},
+		{"pair under a minimum of 3", []string{"#a", "#b"}, []string{"#a", "#b"}, false},
+		{"three at a minimum of 3", []string{"#a", "#b", "#c"}, []string{"#a", "#b", "#c"}, true},
 	} {
-		got := weights(run(t, cfg, []*post.Post{seq("1", "a", 0, tc.a...), seq("2", "b", 1, tc.b...)}))
+		c := cfg
+		if strings.Contains(tc.name, "minimum of 3") {
+			c.HashtagSeqMin = 3
+		}
+		got := weights(run(t, c, []*post.Post{seq("1", "a", 0, tc.a...), seq("2", "b", 1, tc.b...)}))
 		if pair := len(got) == 1; pair != tc.pair {
 			t.Errorf("%s: paired %v, want %v", tc.name, pair, tc.pair)
 		}

@@ -368,11 +368,13 @@ type checkStats struct {
 	objects, fields      int
 	types                map[string]int
 	dashboards, patterns []string
+	uses                 []fieldUse
 }
 
 // fieldUse is one use of a field by a saved object.
 type fieldUse struct {
 	object, field, use string // use: "terms", "max", "date_histogram", "column", "sort", "query", "time"...
+	view               string // the data view's ID
 }
 
 // needs returns what kind of field a use requires, and whether a text
@@ -470,7 +472,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 	dataView := map[string]string{} // object key -> data view ID
 	addQuery := func(o object, q string) {
 		for _, m := range kqlField.FindAllStringSubmatch(q, -1) {
-			uses = append(uses, fieldUse{o.Type + " " + o.ID, m[1], "query"})
+			uses = append(uses, fieldUse{o.Type + " " + o.ID, m[1], "query", ""})
 		}
 	}
 	patternOf := map[string]string{}
@@ -483,7 +485,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 			patternOf[o.ID] = title
 			dataView[key] = o.ID
 			if tf, _ := o.Attributes["timeFieldName"].(string); tf != "" {
-				uses = append(uses, fieldUse{key, tf, "time"})
+				uses = append(uses, fieldUse{key, tf, "time", ""})
 			}
 		case "search", "visualization":
 			var src struct {
@@ -512,7 +514,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 				cols, _ := o.Attributes["columns"].([]any)
 				for _, c := range cols {
 					if c != "_source" {
-						uses = append(uses, fieldUse{key, fmt.Sprint(c), "column"})
+						uses = append(uses, fieldUse{key, fmt.Sprint(c), "column", ""})
 					}
 				}
 				sorts, _ := o.Attributes["sort"].([]any)
@@ -522,7 +524,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 						bad("%s: sort %v is not [field, asc|desc]", key, s)
 						continue
 					}
-					uses = append(uses, fieldUse{key, fmt.Sprint(pair[0]), "sort"})
+					uses = append(uses, fieldUse{key, fmt.Sprint(pair[0]), "sort", ""})
 				}
 				continue
 			}
@@ -551,7 +553,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 				}
 				aggIDs[a.ID] = true
 				if f, ok := a.Params["field"].(string); ok {
-					uses = append(uses, fieldUse{key, f, a.Type})
+					uses = append(uses, fieldUse{key, f, a.Type, ""})
 				}
 			}
 			for _, a := range vs.Aggs {
@@ -598,7 +600,7 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 			nested(o, "searchSourceJSON", &src)
 		}
 	}
-	// Fields: in the model, and in the index template when there is one.
+	// Fields: in the index template, or in the model when there is none.
 	for _, u := range uses {
 		stats.fields++
 		_, id, _ := strings.Cut(u.object, " ")
@@ -606,24 +608,11 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 		if view == "" {
 			view = id
 		}
-		kinds, textOK := needs(u.use)
+		u.view = view
+		stats.uses = append(stats.uses, u)
 		check := func(where string, s schema) {
-			kind, ok := s.lookup(u.field)
-			if !ok {
-				bad("%s uses field %q (%s), which %s lacks", u.object, u.field, u.use, where)
-				return
-			}
-			if strings.HasPrefix(kind, "nested") && !textOK {
-				bad("%s: %s cannot use %q: it is under a nested mapping in %s", u.object, u.use, u.field, where)
-				return
-			}
-			kind = strings.TrimPrefix(kind, "nested ")
-			if kind == "text" && !textOK {
-				bad("%s: %s cannot use %q: it is a text field in %s (not aggregatable)", u.object, u.use, u.field, where)
-				return
-			}
-			if kinds != nil && !slices.Contains(kinds, kind) && kind != "text" {
-				bad("%s: %s needs a %s field, %q is %s in %s", u.object, u.use, strings.Join(kinds, " or "), u.field, kind, where)
+			if err := checkUse(u, where, s); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		// The index template is what Elasticsearch indexes, so it decides
@@ -640,6 +629,26 @@ func checkNDJSON(data []byte, schemas map[string]schema, templates map[string]sc
 		}
 	}
 	return errs, stats
+}
+
+// checkUse checks one use of a field against a schema.
+func checkUse(u fieldUse, where string, s schema) error {
+	kinds, textOK := needs(u.use)
+	kind, ok := s.lookup(u.field)
+	if !ok {
+		return fmt.Errorf("%s uses field %q (%s), which %s lacks", u.object, u.field, u.use, where)
+	}
+	if strings.HasPrefix(kind, "nested") && !textOK {
+		return fmt.Errorf("%s: %s cannot use %q: it is under a nested mapping in %s", u.object, u.use, u.field, where)
+	}
+	kind = strings.TrimPrefix(kind, "nested ")
+	if kind == "text" && !textOK {
+		return fmt.Errorf("%s: %s cannot use %q: it is a text field in %s (not aggregatable)", u.object, u.use, u.field, where)
+	}
+	if kinds != nil && !slices.Contains(kinds, kind) && kind != "text" {
+		return fmt.Errorf("%s: %s needs a %s field, %q is %s in %s", u.object, u.use, strings.Join(kinds, " or "), u.field, kind, where)
+	}
+	return nil
 }
 
 // matchPattern tells whether an index template's pattern covers a data

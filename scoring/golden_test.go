@@ -25,7 +25,9 @@ var update = flag.Bool("update", false, "rewrite testdata/golden files")
 // 30 minutes of stream time and at the end; active clusters scored.
 func scenarioRun(t testing.TB) (*Scorer, []post.Cluster, scenario.Truth, []post.Post) {
 	t.Helper()
-	scenarioOnce.Do(func() { scenarioCache.s, scenarioCache.cs, scenarioCache.truth, scenarioCache.posts = replayScenario(t) })
+	scenarioOnce.Do(func() {
+		scenarioCache.s, scenarioCache.cs, scenarioCache.truth, scenarioCache.posts = replayScenario(t)
+	})
 	return scenarioCache.s, scenarioCache.cs, scenarioCache.truth, scenarioCache.posts
 }
 

@@ -1,5 +1,7 @@
 package scoring
 
+import "strings"
+
 // Lexicons of the stance model, per language, written folded (lower case,
 // no accents: see election.Fold). Entries are one or more words; the
 // longest entry matching at a position wins.
@@ -22,6 +24,45 @@ type lexicon struct {
 	evaluative map[string]float64
 	directive  map[string]float64
 	negators   map[string]bool
+	// firstEval and firstDir map an entry's first word to the most words
+	// an entry starting with it has, so most words are ruled out by one
+	// lookup (computed by init).
+	firstEval map[string]int
+	firstDir  map[string]int
+}
+
+func init() {
+	for lang, lx := range lexicons {
+		lx.firstEval, lx.firstDir = firstWords(lx.evaluative), firstWords(lx.directive)
+		lexicons[lang] = lx
+	}
+}
+
+func firstWords(dict map[string]float64) map[string]int {
+	out := map[string]int{}
+	for e := range dict {
+		w := tokenWordsLex(e)
+		out[w[0]] = max(out[w[0]], len(w))
+	}
+	return out
+}
+
+// tokenWordsLex splits a lexicon entry into the tokens tokenize makes:
+// words, with a French elision kept on its first part ("n'", "l'").
+func tokenWordsLex(e string) []string {
+	var out []string
+	for _, f := range strings.Fields(e) {
+		for {
+			i := strings.IndexByte(f, '\'')
+			if i < 0 || i == len(f)-1 || strings.HasSuffix(f, "n't") {
+				out = append(out, f)
+				break
+			}
+			out = append(out, f[:i+1])
+			f = f[i+1:]
+		}
+	}
+	return out
 }
 
 var lexicons = map[string]lexicon{

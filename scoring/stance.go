@@ -189,9 +189,6 @@ func (m *StanceModel) ClassifyText(text string, hashtags []string, lang string) 
 	out := make([]Judgement, len(m.ids))
 	for c := range m.ids {
 		s := scores[c]
-		if len(lexs) > 1 {
-			s /= float64(len(lexs)) / 1.5 // several lexicons read the same words
-		}
 		st := Neutral
 		switch {
 		case s >= StanceThreshold:
@@ -213,13 +210,12 @@ func (m *StanceModel) lexiconsFor(lang string) []lexicon {
 
 // applyLexicon adds the lexicon's cues in toks to scores.
 func (m *StanceModel) applyLexicon(lx lexicon, toks []token, only int, scores []float64) {
-	maxLen := 4
 	for i := 0; i < len(toks); i++ {
 		if toks[i].kind != 'w' || toks[i].cand >= 0 {
 			continue
 		}
 		// Directives first: they bind forwards to a named candidate.
-		if n, v, ok := match(lx.directive, toks, i, maxLen); ok {
+		if n, v, ok := match(lx.directive, toks, i, lx.firstDir[toks[i].w]); ok {
 			if c := nextCandidate(toks, i+n, 3); c >= 0 {
 				if negated(lx, toks, i) && v > 0 {
 					v = -v // "je ne vote pas Macron"
@@ -237,11 +233,14 @@ func (m *StanceModel) applyLexicon(lx lexicon, toks []token, only int, scores []
 				}
 			}
 		}
-		n, v, ok := match(lx.evaluative, toks, i, maxLen)
+		n, v, ok := match(lx.evaluative, toks, i, lx.firstEval[toks[i].w])
 		if !ok {
 			continue
 		}
-		if negated(lx, toks, i) {
+		// An entry that holds its own negation ("rien dit", "pas de
+		// programme") is already the negated sense: "n'a rien dit" must
+		// not flip back.
+		if !hasNegator(lx, toks[i:i+n]) && negated(lx, toks, i) {
 			v = -v * 0.8
 		}
 		if c := nearestCandidate(toks, i, n); c >= 0 {
@@ -284,6 +283,15 @@ func match(dict map[string]float64, toks []token, i, maxLen int) (int, float64, 
 		}
 	}
 	return 0, 0, false
+}
+
+func hasNegator(lx lexicon, toks []token) bool {
+	for _, t := range toks {
+		if lx.negators[t.w] {
+			return true
+		}
+	}
+	return false
 }
 
 // negated tells whether a negator stands within three words before toks[i]

@@ -191,6 +191,11 @@ type ClusterSummary struct {
 	Signals    map[post.Kind]int `json:"signals,omitempty"`
 	Reasons    []string          `json:"reasons,omitempty"`
 	TopObjects []post.KeyCount   `json:"top_objects,omitempty"`
+	// Target, TargetStance and BotShare come from scoring (see
+	// post.Cluster), so a list shows whom each cluster targets.
+	Target       string  `json:"target,omitempty"`
+	TargetStance string  `json:"target_stance,omitempty"`
+	BotShare     float64 `json:"bot_share"`
 }
 
 // Summarize gives the summary of c. Size is the number of members.
@@ -208,6 +213,10 @@ func Summarize(c *post.Cluster) ClusterSummary {
 		Signals:    c.Signals,
 		Reasons:    c.Scores.Reasons,
 		TopObjects: c.TopObjects,
+
+		Target:       c.Target,
+		TargetStance: c.TargetStance,
+		BotShare:     c.BotShare,
 	}
 }
 

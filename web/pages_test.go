@@ -59,7 +59,8 @@ func pageFixture(t *testing.T) (*httptest.Server, *sqlite.Store) {
 		TopObjects: []post.KeyCount{{Kind: post.KindHashtag, Key: "macronleaks", Count: 3}, {Kind: post.KindLink, Key: "https://x.example/" + hostile, Count: 3}},
 		Posts:      []string{"twitter:1", "twitter:3", "twitter:missing"},
 		Scores: post.Scores{Risk: 80, Coordination: 0.9, Density: 1, Synchrony: 0.8, Reasons: []string{"reason " + hostile},
-			Stance: map[string]float64{"macron" + hostile: -0.8, "lepen": 0.05}},
+			Stance:  map[string]float64{"macron" + hostile: -0.8, "lepen": 0.05},
+			Factors: []post.Factor{{Name: "bots" + hostile, Value: 0.5, Weight: 0.2}}},
 		Extra: map[string]any{"note" + hostile: "value " + hostile},
 	}
 	if err := st.PutClusters(ctx, []post.Cluster{c}); err != nil {
@@ -121,7 +122,7 @@ func TestPages(t *testing.T) {
 	}{
 		{"overview", "/", 200, []string{`href="/clusters/c-0123456789abcdef"`, `id="trend-data"`, `#macronleaks`, `summary &lt;script&gt;`}},
 		{"cluster", "/clusters/c-0123456789abcdef", 200, []string{`id="network"`, `data-members="3"`, `id="members"`, `<th scope="col">Account</th>`,
-			`href="/posts/twitter:1"`, `href="/posts/twitter:3"`, `<details id="ev-0">`, `fake.example`, `Les #MacronLeaks`, `smears`, `id="activity-data"`}},
+			`href="/posts/twitter:1"`, `href="/posts/twitter:3"`, `<details id="ev-0">`, `fake.example`, `Les #MacronLeaks`, `smears`, `id="activity-data"`, `<th scope="row">bots&lt;script&gt;`}},
 		{"account", "/accounts/twitter:a", 200, []string{`bio &lt;script&gt;`, `href="/clusters/c-0123456789abcdef"`, `Les #MacronLeaks`}},
 		{"post", "/posts/twitter:2", 200, []string{`Reposted post`, `href="/posts/twitter:1"`}},
 		{"search", "/posts?q=macronleaks", 200, []string{`4 posts found`, `value="macronleaks"`}},

@@ -72,6 +72,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/posts/{key}", s.getPost)
 	mux.HandleFunc("GET /api/alerts", s.listAlerts)
 	mux.HandleFunc("GET /api/stats", s.stats)
+	// trends_api.go: narratives pushed by clusters.
+	mux.HandleFunc("GET /api/trends", s.apiTrends)
 	s.routeSubscriptions(mux) // subscriptions.go: webhooks and briefings API
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)

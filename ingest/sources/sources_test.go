@@ -330,7 +330,9 @@ func TestChainHandoff(t *testing.T) {
 	b := write("b.jsonl", mk("11", 20))
 	var got Handoff
 	c, err := OpenChain(context.Background(), ingest.Position{},
-		func(ctx context.Context, from ingest.Position) (ingest.Source, error) { return ingest.OpenJSONL(a, from) },
+		func(ctx context.Context, from ingest.Position) (ingest.Source, error) {
+			return ingest.OpenJSONL(a, from)
+		},
 		func(ctx context.Context, h Handoff, from ingest.Position) (ingest.Source, error) {
 			got = h
 			return ingest.OpenJSONL(b, from)

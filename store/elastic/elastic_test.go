@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -89,5 +88,3 @@ func TestConformanceWaitFor(t *testing.T) {
 type noRefresh struct{ *Store }
 
 func (noRefresh) Refresh() {}
-
-var _ = strings.TrimSpace

@@ -30,6 +30,7 @@ async function drawNetwork(el) {
   const status = document.getElementById('network-status');
   const say = (msg) => { if (status) status.textContent = msg; };
   let c;
+  const f0 = performance.now();
   try {
     const res = await fetch('/api/clusters/' + encodeURIComponent(el.dataset.cluster) + '/graph', { headers: { Accept: 'application/json' } });
     if (!res.ok) throw new Error('HTTP ' + res.status);
@@ -90,6 +91,7 @@ async function drawNetwork(el) {
   if (members.size <= 25) cy.nodes().addClass('labelled');
   cy.on('mouseover', 'node', (ev) => ev.target.addClass('hover'));
   cy.on('mouseout', 'node', (ev) => ev.target.removeClass('hover'));
+  el.dataset.fetchMs = String(Math.round(t0 - f0));
   el.dataset.drawMs = String(Math.round(performance.now() - t0));
   el.dataset.nodes = String(cy.nodes().length);
   el.dataset.edges = String(cy.edges().length);
@@ -106,6 +108,7 @@ async function drawNetwork(el) {
   cy.on('tap', (ev) => { if (ev.target === cy) cy.elements().removeClass('faded'); });
   cy.on('dbltap', 'node', (ev) => { window.location.href = '/accounts/' + encodeURIComponent(ev.target.id()); });
   el.classList.add('drawn');
+  window.vigieNetwork = cy; // for the browser tests and the console
 }
 
 // forceLayout places nodes with Fruchterman-Reingold from a circle, so
