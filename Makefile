@@ -43,7 +43,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	done
 
 bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
-	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/
+	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/ ./scoring/
 	$(GO) test -run XXX -bench IngestOntoBroker -benchtime 1x -count 1 ./ingest/sources/
 	scripts/elasticsearch.sh install
 	@if scripts/elasticsearch.sh status >/dev/null; then es=; else scripts/elasticsearch.sh start >/dev/null || exit 1; es=1; fi; \
@@ -59,8 +59,8 @@ ui: ## rebuild the web UI bundle (web/static/dist, committed) from web/ui: npm c
 	cd web/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run build
 
 test-ui: build ## browser tests of the web UI (Playwright + Debian's chromium) against vigie run on the scenario
-	cd web/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && \
-		VIGIE_BIN=$(CURDIR)/$(BIN) node --test e2e/
+	cd web/ui && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run check && \
+		VIGIE_BIN=$(abspath $(BIN)) node --test e2e/
 
 clean: ## remove build output and the embedded default's data
 	rm -rf bin var

@@ -102,7 +102,9 @@ type harness struct {
 	path   string
 }
 
-func newHarness(t *testing.T, subs ...Subscription) *harness {
+func newHarness(t *testing.T, subs ...Subscription) *harness { return newHarnessTB(t, subs...) }
+
+func newHarnessTB(t testing.TB, subs ...Subscription) *harness {
 	path := filepath.Join(t.TempDir(), "outbox.db")
 	o, err := OpenOutbox(t.Context(), path)
 	if err != nil {

@@ -32,7 +32,9 @@ var day = time.Date(2017, 5, 5, 0, 0, 0, 0, time.UTC)
 // fixture stores two days of posts and three clusters: one new on the
 // day (smearing macron, pushing a link), one older that grows, one older
 // that went quiet the day before and fades.
-func fixture(t *testing.T) *sqlite.Store {
+func fixture(t *testing.T) *sqlite.Store { return fixtureTB(t) }
+
+func fixtureTB(t testing.TB) *sqlite.Store {
 	t.Helper()
 	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "vigie.db"))
 	if err != nil {

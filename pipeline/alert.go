@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -106,6 +107,17 @@ func Evaluate(c post.Cluster, minRisk float64) (post.Alert, bool) {
 	}
 	summary := fmt.Sprintf("Coordinated network of %d accounts (risk %.0f) acting together since %s: %s.",
 		len(c.Members), c.Scores.Risk, c.FirstSeen.UTC().Format("2006-01-02 15:04 MST"), strings.Join(kinds, ", "))
+	if c.Target != "" {
+		verb := "favours"
+		if c.TargetStance == "smear" {
+			verb = "smears"
+		}
+		summary += fmt.Sprintf(" It %s %s", verb, c.Target)
+		if c.BotShare > 0 {
+			summary += fmt.Sprintf("; %.0f%% of its members look automated", 100*c.BotShare)
+		}
+		summary += "."
+	}
 	return post.Alert{
 		Schema:    post.SchemaVersion,
 		ID:        post.StableID("a-", c.ID, RuleMinRisk),
@@ -116,5 +128,26 @@ func Evaluate(c post.Cluster, minRisk float64) (post.Alert, bool) {
 		Size:      len(c.Members),
 		Summary:   summary,
 		Reasons:   c.Scores.Reasons,
+		Targets:   targets(c),
 	}, true
+}
+
+// targetShare is the share of a cluster's posts favouring or smearing a
+// candidate at which the alert names the candidate as a target.
+const targetShare = 0.2
+
+// targets lists the candidates the cluster favours or smears: its Target
+// and every candidate with a clear favour or smear share, sorted.
+func targets(c post.Cluster) []string {
+	var out []string
+	if c.Target != "" {
+		out = append(out, c.Target)
+	}
+	for k, v := range c.Stance {
+		if max(v.Favour, v.Smear) >= targetShare && k != c.Target {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -66,9 +66,10 @@ type Ingest struct {
 type writerStats interface{ Stats() bus.WriterStats }
 
 // CheckpointName is the checkpoint key of a source: its absolute path, so
-// two sources never share a position. A URL is kept as it is.
+// two sources never share a position. A live source's name (a URL, or the
+// Twitter stream's predicates) is kept as it is.
 func (s *Ingest) CheckpointName() string {
-	if strings.Contains(s.Source, "://") {
+	if strings.Contains(s.Source, "://") || strings.HasPrefix(s.Source, "twitter-stream:") {
 		return "ingest:" + s.Source
 	}
 	abs, err := filepath.Abs(s.Source)

@@ -118,13 +118,12 @@ func (m *StanceModel) HashtagPolarity(tag string) []float64 {
 
 // token is one word of a post, folded, with what it is.
 type token struct {
-	w     string
-	kind  byte // 'w' word, '#' hashtag, '@' mention
-	sent  int  // sentence index
-	cl    int  // clause index: commas and colons end a negation's scope
-	cand  int  // candidate named here, -1 if none
-	span  int  // words the candidate name spans
-	isNeg bool
+	w    string
+	kind byte // 'w' word, '#' hashtag, '@' mention
+	sent int  // sentence index
+	cl   int  // clause index: commas and colons end a negation's scope
+	cand int  // candidate named here, -1 if none
+	span int  // words the candidate name spans
 }
 
 // Classify judges p's stance towards every candidate.

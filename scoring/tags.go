@@ -11,9 +11,10 @@ import (
 
 // TagGraph counts how often hashtags appear together in posts. It is
 // bounded: once it holds MaxTags hashtags, new ones are not added (the
-// hashtags that matter in an election show up early and often), and a
-// post contributes its first 12 distinct hashtags only, so one post
-// stuffed with tags adds at most 66 pairs. Its fields are exported for
+// hashtags that matter in an election show up early and often), a tag
+// keeps at most 500 neighbours, and a post contributes its first 12
+// distinct hashtags only, so one post stuffed with tags adds at most 66
+// pairs. Its fields are exported for
 // encoding/gob, since the graph stage checkpoints it.
 type TagGraph struct {
 	MaxTags int
@@ -59,8 +60,15 @@ func (g *TagGraph) inc(a, b string) {
 		m = map[string]int32{}
 		g.Pairs[a] = m
 	}
+	if _, ok := m[b]; !ok && len(m) >= maxNeighbours {
+		return // a hub tag keeps the neighbours it met first
+	}
 	m[b]++
 }
+
+// maxNeighbours bounds a hashtag's co-occurrence list, so the graph holds
+// at most MaxTags × maxNeighbours pairs.
+const maxNeighbours = 500
 
 // Propagation parameters. A hashtag's value for a candidate is the
 // weighted mean of its neighbours' values, shrunk towards zero by

@@ -63,7 +63,7 @@ type BulkError struct {
 
 func (e *BulkError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %d item(s) refused", e.What, len(e.Failures))
+	fmt.Fprintf(&b, "elastic: %s: %d item(s) refused", e.What, len(e.Failures))
 	for i, f := range e.Failures {
 		if i == 5 {
 			fmt.Fprintf(&b, "; and %d more", len(e.Failures)-i)

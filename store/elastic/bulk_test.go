@@ -170,8 +170,8 @@ func TestBulkRetriesGiveUp(t *testing.T) {
 	s := openTest(t, WithTransport(rt), WithRetry(3, time.Millisecond))
 	err := s.PutPosts(t.Context(), genPosts(0, 2))
 	var be *BulkError
-	if !errors.As(err, &be) || len(be.Failures) != 3 { // 2 posts, 1 account
-		t.Fatalf("PutPosts error = %v, want a *BulkError with 3 failures", err)
+	if !errors.As(err, &be) || len(be.Failures) != 4 { // 2 posts, 2 accounts
+		t.Fatalf("PutPosts error = %v, want a *BulkError with 4 failures", err)
 	}
 	if rt.bulks != 3 {
 		t.Errorf("%d bulk requests, want 3 attempts", rt.bulks)

@@ -53,7 +53,7 @@ func openTest(tb testing.TB, opts ...Option) *Store {
 	tb.Helper()
 	u := serverURL(tb)
 	s, err := Open(tb.Context(), Config{URLs: []string{u}},
-		append([]Option{WithPrefix(uniquePrefix()), WithLogger(testLogger(tb))}, opts...)...)
+		append([]Option{WithPrefix(uniquePrefix()), WithLogger(testLogger(tb)), withLazyIndices()}, opts...)...)
 	if err != nil {
 		tb.Fatalf("Open: %v", err)
 	}
@@ -88,3 +88,50 @@ func TestConformanceWaitFor(t *testing.T) {
 type noRefresh struct{ *Store }
 
 func (noRefresh) Refresh() {}
+
+// TestSetupIdempotent checks what `vigie es setup` and every start do:
+// templates installed, fixed indices created, and a second run (an
+// upgrade, a restart) accepted with the data kept.
+func TestSetupIdempotent(t *testing.T) {
+	u := serverURL(t)
+	prefix := uniquePrefix()
+	open := func() *Store {
+		s, err := Open(t.Context(), Config{URLs: []string{u}}, WithPrefix(prefix), WithLogger(testLogger(t)))
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	}
+	s := open()
+	t.Cleanup(func() {
+		if err := s.DeleteAll(context.Background()); err != nil {
+			t.Errorf("DeleteAll: %v", err)
+		}
+	})
+	for _, kind := range kinds {
+		if kind == kindPosts {
+			continue
+		}
+		if err := s.do(t.Context(), "HEAD", "/"+s.index(kind), nil, nil, nil); err != nil {
+			t.Errorf("index %s after setup: %v", s.index(kind), err)
+		}
+	}
+	if err := s.SaveCheckpoint(t.Context(), "graph", []byte("state")); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open() // setup again, on existing indices
+	if got, err := s2.LoadCheckpoint(t.Context(), "graph"); err != nil || string(got) != "state" {
+		t.Errorf("checkpoint after a second setup = %q, %v", got, err)
+	}
+	var tmpl struct {
+		IndexTemplates []struct {
+			Name string `json:"name"`
+		} `json:"index_templates"`
+	}
+	if err := s.do(t.Context(), "GET", "/_index_template/"+prefix+"-*", nil, nil, &tmpl); err != nil {
+		t.Fatal(err)
+	}
+	if len(tmpl.IndexTemplates) != len(kinds) {
+		t.Errorf("%d templates installed, want %d", len(tmpl.IndexTemplates), len(kinds))
+	}
+}

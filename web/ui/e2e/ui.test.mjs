@@ -128,6 +128,10 @@ test('overview to a planted cluster: network, evidence, activity', async () => {
   const page = await newPage();
   await page.goto(base + '/', { waitUntil: 'load' });
   await page.waitForSelector('#trend-chart canvas', { timeout: 10_000 });
+  // Rising narratives, from /api/trends, one row per trend.
+  await page.waitForSelector('#rising[data-rows], #rising p.empty:not(.js-only)', { timeout: 20_000 });
+  const { trends } = await api('/api/trends?limit=10');
+  assert.equal(await page.locator('#rising tbody tr').count(), trends.length);
   await page.screenshot({ path: join(shots, '1-overview.png'), fullPage: true });
 
   // Keyboard: the first Tab lands on the skip link, which moves to main.

@@ -240,7 +240,69 @@ function drawActivity(el, data) {
   el.dataset.points = String(data.start.length);
 }
 
+// ---- rising narratives (GET /api/trends) ----
+
+function cell(tag, text, cls) {
+  const el = document.createElement(tag);
+  if (text !== undefined) el.textContent = text; // never innerHTML: keys come from posts
+  if (cls) el.className = cls;
+  return el;
+}
+
+async function drawRising(el) {
+  let data;
+  try {
+    const res = await fetch(el.dataset.src, { headers: { Accept: 'application/json' } });
+    if (!res.ok) throw new Error('HTTP ' + res.status);
+    data = await res.json();
+  } catch (err) {
+    el.replaceChildren(cell('p', 'The ranking could not be loaded (' + err.message + ').', 'empty'));
+    return;
+  }
+  const trends = data.trends || [];
+  if (trends.length === 0) {
+    el.replaceChildren(cell('p', 'No narrative pushed by cluster members in the latest window.', 'empty'));
+    return;
+  }
+  const table = cell('table');
+  table.className = 'rising';
+  const cap = cell('caption', `Window ${data.window} up to ${String(data.now).replace('T', ' ').replace('Z', ' UTC')}`);
+  const head = cell('thead');
+  const hr = cell('tr');
+  for (const [h, cls] of [['Kind'], ['Narrative'], ['Score', 'num'], ['Accounts', 'num'], ['Posts', 'num'], ['Pushed by']]) {
+    const th = cell('th', h, cls);
+    th.scope = 'col';
+    hr.append(th);
+  }
+  head.append(hr);
+  const body = cell('tbody');
+  for (const t of trends) {
+    const tr = cell('tr');
+    const key = cell('td');
+    if (t.kind === 'hashtag') {
+      const a = cell('a', '#' + t.key);
+      a.href = '/posts?hashtag=' + encodeURIComponent(t.key);
+      key.append(a);
+    } else {
+      key.append(cell('code', t.key));
+    }
+    const by = cell('td');
+    for (const id of t.clusters || []) {
+      const a = cell('a', id);
+      a.href = '/clusters/' + encodeURIComponent(id);
+      by.append(a, ' ');
+    }
+    tr.append(cell('td', t.kind), key, cell('td', t.score.toFixed(1), 'num'), cell('td', String(t.accounts), 'num'), cell('td', String(t.posts), 'num'), by);
+    body.append(tr);
+  }
+  table.append(cap, head, body);
+  el.replaceChildren(table);
+  el.dataset.rows = String(trends.length);
+}
+
 function init() {
+  const rising = document.getElementById('rising');
+  if (rising) drawRising(rising);
   const net = document.getElementById('network');
   if (net) drawNetwork(net);
   const trend = document.getElementById('trend-chart');
