@@ -309,6 +309,9 @@ func showProgress(ctx context.Context, w *lineWriter, every time.Duration, s *pi
 	for {
 		select {
 		case <-ctx.Done():
+			// The final state, so the bar ends at 100 % with the counts
+			// the summary gives.
+			w.status(progressLine(s, float64(s.Read.Load())/time.Since(start).Seconds(), time.Since(start), live))
 			return
 		case now := <-t.C:
 			read := s.Read.Load()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/kibana"
 )
 
@@ -65,6 +66,8 @@ func kibanaImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	passwordFile := fs.String("password-file", "", "file holding the password")
 	wait := fs.Duration("wait", 0, "keep retrying while Kibana is unreachable or answers 5xx (it answers 503 while starting), up to this long")
 	timeout := fs.Duration("timeout", time.Minute, "timeout of one request")
+	prefix := fs.String("index-prefix", "", "index prefix of the Elasticsearch store (default: store.elasticsearch_prefix from "+
+		config.EnvName("store.elasticsearch_prefix")+", else "+kibana.DefaultPrefix+")")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -92,8 +95,20 @@ func kibanaImport(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return fmt.Errorf("--file: %w", err)
 		}
 		name = filepath.Base(*file)
-	} else if data, err = kibana.NDJSON(kibana.Objects()); err != nil {
-		return err
+	} else {
+		p := *prefix
+		if p == "" {
+			p = os.Getenv(config.EnvName("store.elasticsearch_prefix"))
+		}
+		if p == "" {
+			p = kibana.DefaultPrefix
+		}
+		if p != strings.ToLower(p) || strings.ContainsAny(p, `\/*?"<>| ,#:`) {
+			return fmt.Errorf("--index-prefix %q must be a lower-case index name part", p)
+		}
+		if data, err = kibana.NDJSON(kibana.ObjectsForPrefix(p)); err != nil {
+			return err
+		}
 	}
 	deadline := time.Now().Add(*wait)
 	for delay := time.Second; ; delay = min(2*delay, 15*time.Second) {

@@ -53,6 +53,13 @@ func TestKibanaCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	prefixed, err := kibana.NDJSON(kibana.ObjectsForPrefix("osint"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(prefixed, builtIn) || !bytes.Contains(prefixed, []byte(`"title":"osint-posts-*"`)) {
+		t.Fatal("ObjectsForPrefix does not rename the data views")
+	}
 	custom := filepath.Join(t.TempDir(), "mine.ndjson")
 	if err := os.WriteFile(custom, []byte(`{"id":"x","type":"index-pattern","attributes":{"title":"x*"},"references":[]}`+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -87,9 +94,13 @@ func TestKibanaCommand(t *testing.T) {
 			wantOut: "FAILED  visualization v"},
 		{name: "waits while Kibana starts", args: []string{"--wait", "10s"}, unavailable: 1, status: 200, body: ok, wantCode: 0, wantFile: builtIn},
 		{name: "no wait: 503 fails", unavailable: 1, status: 200, body: ok, wantCode: 1},
+		{name: "index prefix", args: []string{"--index-prefix", "osint"}, status: 200, body: ok, wantCode: 0, wantFile: prefixed},
+		{name: "index prefix from the store's setting", env: map[string]string{"VIGIE_STORE_ELASTICSEARCH_PREFIX": "osint"},
+			status: 200, body: ok, wantCode: 0, wantFile: prefixed},
+		{name: "bad index prefix", args: []string{"--index-prefix", "Bad*"}, status: 200, body: ok, wantCode: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{kibana.EnvAPIKey, kibana.EnvUser, kibana.EnvPassword} {
+			for _, k := range []string{kibana.EnvAPIKey, kibana.EnvUser, kibana.EnvPassword, "VIGIE_STORE_ELASTICSEARCH_PREFIX"} {
 				t.Setenv(k, tc.env[k])
 			}
 			srv, file, auth := fakeKibana(t, tc.unavailable, tc.status, tc.body)

@@ -20,7 +20,7 @@ BIN="$(mktemp -d)/vigie"
 "$GO" build -o "$BIN" ./cmd/vigie
 
 metric() { curl -fsS "http://$1/metrics" 2>/dev/null | awk -v m="$2" '$1==m {print $2}'; }
-stored() { curl -fsS "http://$1/api/stats" 2>/dev/null | sed -n 's/.*"posts":\([0-9]*\).*/\1/p' | head -1; }
+stored() { curl -fsS "http://$1/api/stats" 2>/dev/null | sed -n 's/.*"posts": *\([0-9]*\).*/\1/p' | head -1; }
 
 echo "| mode | posts | graphed (s) | posts/s into the graph | stored (s) | posts/s into the store | load before → after |"
 echo "|---|---:|---:|---:|---:|---:|---|"

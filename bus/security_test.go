@@ -40,7 +40,7 @@ type testPKI struct {
 func newTestPKI(t *testing.T) *testPKI {
 	t.Helper()
 	dir := t.TempDir()
-	p := &testPKI{dir: dir}
+	p := &testPKI{}
 	caKey, caCert, caDER := selfSigned(t, "vigie test CA")
 	p.caPool = x509.NewCertPool()
 	p.caPool.AddCert(caCert)

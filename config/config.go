@@ -522,8 +522,8 @@ func (c *Config) fill() {
 	def(&c.Brief.Dir, c.DataDir+"/briefings")
 	defDur(&c.Brief.Grace, time.Hour)
 	defDur(&c.Brief.CheckEvery, 30*time.Second)
-	def(&c.Brief.BaseURL, "http://"+c.HTTP.Addr)
 	def(&c.HTTP.Addr, "127.0.0.1:8080")
+	def(&c.Brief.BaseURL, "http://"+c.HTTP.Addr)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }

@@ -83,6 +83,13 @@ func TestDefaults(t *testing.T) {
 		got, want any
 	}{
 		{"data_dir", c.DataDir, "var"},
+		{"alerts.outbox", c.Alerts.Outbox, "var/outbox.db"},
+		{"alerts.cooldown", c.Alerts.Cooldown.D(), 6 * time.Hour},
+		{"alerts.max_attempts", c.Alerts.MaxAttempts, 10},
+		{"alerts.max_payload_bytes", c.Alerts.MaxPayloadBytes, 64 << 10},
+		{"brief.enabled", *c.Brief.Enabled, true},
+		{"brief.dir", c.Brief.Dir, "var/briefings"},
+		{"brief.base_url", c.Brief.BaseURL, "http://127.0.0.1:8080"},
 		{"bus.brokers", len(c.Bus.Brokers), 0},
 		{"bus.partitions", c.Bus.Partitions, 1},
 		{"store.kind", c.Store.Kind, "embedded"},

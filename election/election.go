@@ -298,6 +298,9 @@ func (e *Election) IDs() []string {
 // "macronpresident" fold alike.
 func Fold(s string) string {
 	s = strings.TrimLeft(s, "#@")
+	if isLowerASCII(s) {
+		return s // the common case: nothing to fold, nothing to allocate
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -316,6 +319,15 @@ func Fold(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+func isLowerASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return true
 }
 
 // foldTable maps the accented Latin letters of the languages Vigie reads

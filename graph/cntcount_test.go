@@ -141,3 +141,36 @@ func TestCNTInterner(t *testing.T) {
 		t.Errorf("names %v, want %v", got, want)
 	}
 }
+
+// FuzzCNTCounter checks the counter against the reference on shares
+// decoded from arbitrary bytes (4 bytes a share: object, account,
+// message, time), and decimalID against fmtUint.
+func FuzzCNTCounter(f *testing.F) {
+	f.Add([]byte("\x01\x02\x03\x04\x01\x03\x04\x05\x02\x02\x05\x06"), uint8(30), uint8(1), false)
+	f.Add([]byte("aaaaabbbbbcccccaaaaa"), uint8(0), uint8(2), true)
+	f.Fuzz(func(t *testing.T, data []byte, window, minW uint8, one bool) {
+		var shares []Share
+		for i := 0; i+4 <= len(data) && len(shares) < 500; i += 4 {
+			obj := ""
+			if data[i]%9 != 0 {
+				obj = fmt.Sprint("o", data[i]%7)
+			}
+			shares = append(shares, Share{
+				Object:  obj,
+				Account: fmt.Sprint(data[i+1] % 11),
+				Content: fmt.Sprint(data[i+2] % 50),
+				Time:    t0.Add(time.Duration(data[i+3]) * time.Second),
+			})
+		}
+		p := CNTParams{TimeWindow: time.Duration(window) * time.Second, MinEdgeWeight: int(minW % 4), OneObjectPerMessage: one}
+		want, _ := cntReference(shares, p)
+		got, err := CNT(shares, p)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("CNT %v (%v), reference %v", got, err, want)
+		}
+		s := string(data)
+		if v, ok := decimalID(s); ok && fmtUint(v) != s {
+			t.Fatalf("decimalID(%q) = %d", s, v)
+		}
+	})
+}

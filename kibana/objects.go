@@ -327,12 +327,22 @@ func (d dashboard) object() SavedObject {
 	}
 }
 
+// DefaultPrefix is the Elasticsearch store's default index prefix
+// (store.elasticsearch_prefix), which the data view titles start with.
+const DefaultPrefix = "vigie"
+
 // Objects returns every saved object, referenced objects first (data views,
 // then searches and visualisations, then dashboards), which is also the
 // order Kibana's own exports use.
-func Objects() []SavedObject {
+func Objects() []SavedObject { return ObjectsForPrefix(DefaultPrefix) }
+
+// ObjectsForPrefix returns the objects for a store whose indices start
+// with prefix instead of "vigie": only the data views' titles change, so
+// the IDs, and the links between objects, stay the same.
+func ObjectsForPrefix(prefix string) []SavedObject {
 	var out []SavedObject
 	for _, p := range IndexPatterns() {
+		p.Title = prefix + strings.TrimPrefix(p.Title, DefaultPrefix)
 		out = append(out, indexPatternObject(p))
 	}
 	searches, visuals, dashboards := content()

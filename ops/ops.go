@@ -232,7 +232,9 @@ func (o observer) Committed(group string, msgs []bus.Message) {
 	}
 }
 
-func (o observer) CommitError(group, topic string) { o.m.commitErrs.WithLabelValues(group, topic).Inc() }
+func (o observer) CommitError(group, topic string) {
+	o.m.commitErrs.WithLabelValues(group, topic).Inc()
+}
 
 // MetricsHandler serves the registry in the Prometheus text format.
 func (m *Metrics) MetricsHandler() http.Handler {

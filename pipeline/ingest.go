@@ -231,7 +231,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 	batch := make([]bus.Message, 0, s.BatchSize)
 	var bad []*ingest.RecordError
 	good := 0
-	var last ingest.Position
+	last, saved := pos, pos // the position after the last record taken, and the one saved
 	var oldest time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -267,6 +267,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 		if err := s.Checkpoints.SaveCheckpoint(fctx, s.CheckpointName(), b); err != nil {
 			return fmt.Errorf("ingest: save checkpoint: %w", err)
 		}
+		saved = last
 		st := s.Stats
 		st.Ingested.Add(int64(good))
 		st.DeadLetters.Add(int64(len(bad)))
@@ -314,6 +315,20 @@ func (s *Ingest) Run(ctx context.Context) error {
 		var it readItem
 		select {
 		case <-ctx.Done():
+			// Take what was already read and prepared, then send it.
+			for {
+				select {
+				case it := <-items:
+					if it.err == nil {
+						last = it.pos
+						add(it.msg, it.at)
+						good++
+						continue
+					}
+				default:
+				}
+				break
+			}
 			return finish()
 		case <-timerC:
 			if len(batch) > 0 {
@@ -327,8 +342,20 @@ func (s *Ingest) Run(ctx context.Context) error {
 		}
 		err := it.err
 		if errors.Is(err, io.EOF) {
-			if err := flush(ctx); err != nil {
-				return err
+			// The end's position covers trailing duplicates too, so a
+			// restart does not read (and, its dedupe memory empty, send)
+			// them again.
+			last = it.pos
+			if len(batch) > 0 {
+				if err := flush(ctx); err != nil {
+					return err
+				}
+			} else if last != saved {
+				b, _ := json.Marshal(last)
+				if err := s.Checkpoints.SaveCheckpoint(ctx, s.CheckpointName(), b); err != nil {
+					return fmt.Errorf("ingest: save checkpoint: %w", err)
+				}
+				s.Stats.SourceOffset.Store(last.Offset)
 			}
 			s.Stats.IngestDone.Store(true)
 			s.Log.Info("ingest reached the end of the source", "source", s.Source, "line", it.pos.Line)

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -98,6 +100,7 @@ func TestIngestFlushOnShutdown(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- in.Run(ctx) }()
 	waitFor(t, func() bool { return e.stats.Read.Load() == 1 })
+	time.Sleep(200 * time.Millisecond) // the record reaches the stage's batch
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -116,5 +119,32 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached in 20 s")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestIngestCheckpointsTrailingDuplicates: a file ending in duplicates
+// is checkpointed at its end, so a restart (whose dedupe memory is empty)
+// does not send them again.
+func TestIngestCheckpointsTrailingDuplicates(t *testing.T) {
+	e := newEnv(t)
+	path := filepath.Join(t.TempDir(), "dups.jsonl")
+	line := `{"schema":1,"platform":"twitter","id":"1","author":"a","time":"2024-06-01T10:00:00Z","text":"x"}` + "\n"
+	if err := os.WriteFile(path, []byte(line+line+line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func() {
+		in := &Ingest{Source: path, Topics: e.topics, Producer: e.prod, Checkpoints: e.st, BatchSize: 1,
+			Normaliser: ingest.NewNormaliser(10), Log: e.log, Stats: e.stats}
+		if err := in.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run()
+	if got, dup := e.stats.Ingested.Load(), e.stats.Duplicates.Load(); got != 1 || dup != 2 {
+		t.Fatalf("ingested %d, duplicates %d; want 1 and 2", got, dup)
+	}
+	run()
+	if got := e.stats.Ingested.Load(); got != 1 {
+		t.Errorf("a restart at the end re-sent %d posts", got-1)
 	}
 }

@@ -45,6 +45,7 @@ type StanceModel struct {
 	el      *election.Election
 	ids     []string
 	aliases [][]phrase // per candidate: folded token sequences (aliases, party aliases)
+	byFirst map[string][]candPhrase
 	handles map[string]int
 	tags    map[string]int // mention, favour and smear hashtags -> candidate
 	seeds   map[string]seed
@@ -56,6 +57,12 @@ type StanceModel struct {
 
 type phrase []string
 
+// candPhrase is an alias with its candidate, indexed by its first word.
+type candPhrase struct {
+	cand int
+	p    phrase
+}
+
 type seed struct {
 	cand int
 	val  float64
@@ -63,7 +70,7 @@ type seed struct {
 
 // NewStanceModel builds the model of an election.
 func NewStanceModel(e *election.Election) *StanceModel {
-	m := &StanceModel{el: e, ids: e.IDs(), handles: map[string]int{}, tags: map[string]int{},
+	m := &StanceModel{el: e, ids: e.IDs(), handles: map[string]int{}, tags: map[string]int{}, byFirst: map[string][]candPhrase{},
 		seeds: map[string]seed{}, neutral: map[string]bool{}, polarity: map[string][]float64{}}
 	for _, t := range e.NeutralHashtags {
 		m.neutral[election.Fold(t)] = true
@@ -78,6 +85,9 @@ func NewStanceModel(e *election.Election) *StanceModel {
 		// Longest first, so "marine le pen" wins over "marine".
 		slices.SortStableFunc(ps, func(a, b phrase) int { return len(b) - len(a) })
 		m.aliases = append(m.aliases, ps)
+		for _, p := range ps {
+			m.byFirst[p[0]] = append(m.byFirst[p[0]], candPhrase{i, p})
+		}
 		for _, h := range slices.Concat(c.Handles, c.Party.Handles) {
 			m.handles[election.Fold(h)] = i
 		}
@@ -374,64 +384,56 @@ func soleCandidateBefore(toks []token, sent int) int {
 // tokenize splits text into folded tokens with sentence numbers, and marks
 // the tokens that name a candidate (aliases, handles, hashtags).
 func (m *StanceModel) tokenize(text string) []token {
-	var toks []token
-	sent, cl := 0, 0
-	var cur strings.Builder
-	kind := byte('w')
-	flush := func() {
-		if cur.Len() == 0 {
-			kind = 'w'
-			return
-		}
-		w := cur.String()
-		cur.Reset()
-		if kind == 'w' {
-			// English contractions become a negator token.
-			if strings.HasSuffix(w, "n't") {
-				toks = append(toks, token{w: w, kind: 'w', sent: sent, cl: cl, cand: -1})
-				kind = 'w'
-				return
-			}
-		}
-		toks = append(toks, token{w: w, kind: kind, sent: sent, cl: cl, cand: -1})
-		kind = 'w'
-	}
 	folded := election.Fold(" " + text) // a space keeps a leading # or @
+	toks := make([]token, 0, 32)
+	sent, cl := 0, 0
+	// Tokens are substrings of folded: [from, i) while from >= 0.
+	from := -1
+	kind := byte('w')
+	flush := func(to int) {
+		if from >= 0 && to > from {
+			toks = append(toks, token{w: folded[from:to], kind: kind, sent: sent, cl: cl, cand: -1})
+		}
+		from, kind = -1, 'w'
+	}
 	for i := 0; i < len(folded); {
 		r, size := utf8.DecodeRuneInString(folded[i:])
+		at := i
 		i += size
 		switch {
 		case r == '#' || r == '@':
-			flush()
+			flush(at)
 			kind = byte(r)
-		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || (r == '-' && cur.Len() > 0 && kind == 'w'):
-			cur.WriteRune(r)
+			from = i
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || (r == '-' && from >= 0 && at > from && kind == 'w'):
+			if from < 0 {
+				from = at
+			}
 		case r == '\'':
-			if kind == 'w' && cur.Len() > 0 {
+			if kind == 'w' && from >= 0 && at > from {
 				// French elision keeps its apostrophe on the first part
 				// ("n'", "l'"); English "don't" stays whole.
+				w := folded[from:at]
 				next, _ := utf8.DecodeRuneInString(folded[i:])
-				if cur.String() == "don" || cur.String() == "can" || cur.String() == "won" || strings.HasSuffix(cur.String(), "n") && next == 't' {
-					cur.WriteRune(r)
+				if w == "don" || w == "can" || w == "won" || strings.HasSuffix(w, "n") && next == 't' {
 					continue
 				}
-				cur.WriteRune(r)
-				flush()
+				flush(i)
 				continue
 			}
-			flush()
+			flush(at)
 		case r == '.' || r == '!' || r == '?' || r == ';' || r == '\n' || r == '…':
-			flush()
+			flush(at)
 			sent++
 			cl++
 		case r == ',' || r == ':' || r == '(' || r == ')' || r == '"' || r == '«' || r == '»':
-			flush()
+			flush(at)
 			cl++
 		default:
-			flush()
+			flush(at)
 		}
 	}
-	flush()
+	flush(len(folded))
 	m.markCandidates(toks)
 	return toks
 }
@@ -459,22 +461,21 @@ func (m *StanceModel) markCandidates(toks []token) {
 			continue
 		}
 		best, bestLen := -1, 0
-		for c, ps := range m.aliases {
-			for _, p := range ps {
-				if len(p) <= bestLen || i+len(p) > len(toks) {
-					continue
+		for _, cp := range m.byFirst[strings.TrimSuffix(toks[i].w, "'")] {
+			p := cp.p
+			if len(p) <= bestLen || i+len(p) > len(toks) {
+				continue
+			}
+			ok := true
+			for k, w := range p {
+				tw := strings.TrimSuffix(toks[i+k].w, "'")
+				if toks[i+k].kind != 'w' || tw != w {
+					ok = false
+					break
 				}
-				ok := true
-				for k, w := range p {
-					tw := strings.TrimSuffix(toks[i+k].w, "'")
-					if toks[i+k].kind != 'w' || tw != w {
-						ok = false
-						break
-					}
-				}
-				if ok {
-					best, bestLen = c, len(p)
-				}
+			}
+			if ok {
+				best, bestLen = cp.cand, len(p)
 			}
 		}
 		if best >= 0 {

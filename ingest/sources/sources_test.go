@@ -359,3 +359,61 @@ func TestChainHandoff(t *testing.T) {
 		t.Errorf("position after the switch %+v", pos)
 	}
 }
+
+// TestTwitterStreamOptions opens the filter stream through LiveOptions,
+// credentials from the environment, against a loopback server, and
+// checks the predicates it sends and the tweet it reads.
+func TestTwitterStreamOptions(t *testing.T) {
+	raw, err := os.ReadFile("../twitter/testdata/v1/plain.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tweet bytes.Buffer
+	if err := json.Compact(&tweet, raw); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var track string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/1.1/statuses/filter.json" || !strings.HasPrefix(r.Header.Get("Authorization"), "OAuth ") {
+			http.Error(w, "no", http.StatusUnauthorized)
+			return
+		}
+		r.ParseForm()
+		mu.Lock()
+		track = r.Form.Get("track")
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(append(tweet.Bytes(), '\r', '\n'))
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	for _, k := range []string{"CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_SECRET"} {
+		t.Setenv("VIGIE_TWITTER_"+k, "test-"+k)
+	}
+	o := LiveOptions{Kind: LiveTwitter, Track: []string{"macron", "lepen"}, StreamURL: srv.URL + "/1.1/"}
+	name, err := o.Name()
+	if err != nil || name != "twitter-stream:track=macron%2Clepen" {
+		t.Errorf("name %q, %v", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	src, err := OpenLive(ctx, o, ingest.Position{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	p, err := src.Next(ctx)
+	if err != nil || p.Platform != post.PlatformTwitter || p.ID == "" {
+		t.Fatalf("post %+v, %v", p, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if track != "macron,lepen" {
+		t.Errorf("track sent = %q", track)
+	}
+	if _, err := OpenLive(ctx, LiveOptions{Kind: LiveBluesky, Backfill: true}, ingest.Position{}); err == nil {
+		t.Error("--backfill accepted for bluesky")
+	}
+}

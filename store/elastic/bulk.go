@@ -23,9 +23,11 @@ type action struct {
 	// success.
 	versioned bool
 	source    []byte
-	// what names the record in errors ("post twitter:1").
-	what string
+	// kind and key name the record in errors: "post" and "twitter:1".
+	kind, key string
 }
+
+func (a *action) what() string { return a.kind + " " + a.key }
 
 func (a *action) meta() []byte {
 	m := map[string]any{"_index": a.index, "_id": a.id}
@@ -47,6 +49,11 @@ func (a *action) conflictIsSuccess() bool { return a.versioned || a.op == "creat
 // caller should set the record aside (dead-letter it).
 type ItemFailure struct {
 	Record string // "post twitter:1", "cluster c-…"
+	// Kind ("post", "account", "cluster", "alert", or "post" for the
+	// deletion of a moved post's old copy) and Key (the record's stable
+	// key) let a caller find the input record to dead-letter.
+	Kind   string
+	Key    string
 	Index  string
 	ID     string
 	Status int
@@ -163,7 +170,7 @@ func (s *Store) bulkChunk(ctx context.Context, what string, acts []action, body 
 				}
 				fallthrough
 			default:
-				f := ItemFailure{Record: a.what, Index: a.index, ID: a.id, Status: it.Status}
+				f := ItemFailure{Record: a.what(), Kind: a.kind, Key: a.key, Index: a.index, ID: a.id, Status: it.Status}
 				if it.Error != nil {
 					f.Type, f.Reason = it.Error.Type, it.Error.Reason
 				}

@@ -154,7 +154,7 @@ func TestBulkTerminalFailureNamesRecord(t *testing.T) {
 	if !errors.As(err, &be) {
 		t.Fatalf("PutPosts error = %v, want a *BulkError", err)
 	}
-	if len(be.Failures) != 1 || be.Failures[0].Record != "post "+bad.Key() || be.Failures[0].Status != 400 {
+	if len(be.Failures) != 1 || be.Failures[0].Record != "post "+bad.Key() || be.Failures[0].Kind != "post" || be.Failures[0].Key != bad.Key() || be.Failures[0].Status != 400 {
 		t.Errorf("failures = %+v, want one naming post %s with status 400", be.Failures, bad.Key())
 	}
 	if !strings.Contains(err.Error(), bad.Key()) || !strings.Contains(err.Error(), "mapper_parsing_exception") {

@@ -118,7 +118,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		written[ix] = true
 		id := docID(p.Key())
 		ids = append(ids, id)
-		acts = append(acts, action{op: "index", index: ix, id: id, source: src, what: "post " + p.Key()})
+		acts = append(acts, action{op: "index", index: ix, id: id, source: src, kind: "post", key: p.Key()})
 	}
 	// Every post's author gets an account document; the one snapshot kept
 	// per author is the latest observed (post time when unobserved), the
@@ -150,7 +150,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		sn := accounts[k]
 		p := sn.p
 		doc := accountDoc{Key: k, Platform: p.Platform, Author: p.Author}
-		a := action{op: "create", index: s.index(kindAccounts), id: docID(k), what: "account " + k}
+		a := action{op: "create", index: s.index(kindAccounts), id: docID(k), kind: "account", key: k}
 		if p.Account != nil {
 			obs := sn.observed
 			doc.Observed, doc.Account = &obs, p.Account
@@ -173,7 +173,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 	for _, a := range acts[:len(ids)] {
 		for _, h := range where[a.id] {
 			if h.index != a.index {
-				acts = append(acts, action{op: "delete", index: h.index, id: a.id, what: a.what + " (old copy)"})
+				acts = append(acts, action{op: "delete", index: h.index, id: a.id, kind: a.kind, key: a.key})
 			}
 		}
 	}
@@ -232,7 +232,7 @@ func (s *Store) PutClusters(ctx context.Context, cs []post.Cluster) error {
 			return fmt.Errorf("elastic: put clusters: cluster %s: %w", id, err)
 		}
 		acts = append(acts, action{op: "index", index: s.index(kindClusters), id: docID(id), versioned: true,
-			version: version(c.Detected), source: src, what: "cluster " + id})
+			version: version(c.Detected), source: src, kind: "cluster", key: id})
 	}
 	return s.bulk(ctx, "put clusters", acts)
 }
@@ -270,7 +270,7 @@ func (s *Store) PutAlerts(ctx context.Context, as []post.Alert) error {
 			return fmt.Errorf("elastic: put alerts: alert %s: %w", id, err)
 		}
 		acts = append(acts, action{op: "index", index: s.index(kindAlerts), id: docID(id), versioned: true,
-			version: version(a.Time), source: src, what: "alert " + id})
+			version: version(a.Time), source: src, kind: "alert", key: id})
 	}
 	return s.bulk(ctx, "put alerts", acts)
 }
