@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/store"
+	"github.com/vigie-osint/vigie/store/elastic"
 	"github.com/vigie-osint/vigie/store/sqlite"
 )
 
@@ -26,12 +28,24 @@ var update = flag.Bool("update", false, "rewrite the golden page fragments in te
 // briefing; it serves the handler of a Server over it.
 func pageFixture(t *testing.T) (*httptest.Server, *sqlite.Store) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "pages.db"), sqlite.WithLogger(slog.New(slog.DiscardHandler)))
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "pages.db"), sqlite.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return fillFixture(t, st), st
+}
+
+// fixtureStore is what the fixture writes to and the pages read from.
+type fixtureStore interface {
+	store.Writer
+	store.Reader
+	store.Briefings
+}
+
+func fillFixture(t *testing.T, st fixtureStore) *httptest.Server {
+	t.Helper()
+	ctx := context.Background()
 	at := time.Date(2017, 5, 5, 19, 0, 0, 0, time.UTC)
 	profile := &post.Account{Platform: post.PlatformTwitter, ID: "a", Handle: "a" + hostile, Description: "bio " + hostile, Followers: 12, ObservedAt: at}
 	posts := []post.Post{
@@ -79,7 +93,7 @@ func pageFixture(t *testing.T) (*httptest.Server, *sqlite.Store) {
 	s := &Server{Store: st, Log: slog.New(slog.DiscardHandler)}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)
-	return ts, st
+	return ts
 }
 
 func fetch(t *testing.T, url string, hdr ...string) *http.Response {
@@ -115,6 +129,42 @@ var mainRe = regexp.MustCompile(`(?s)<main id="main" tabindex="-1">(.*)</main>`)
 // checks the parts each page must have.
 func TestPages(t *testing.T) {
 	ts, _ := pageFixture(t)
+	checkPages(t, ts, true)
+}
+
+// TestPagesOnElasticsearch renders the same pages from the Elasticsearch
+// store: the pages read through store.Reader only, so they must show the
+// same content on either backend (the golden fragments are not compared:
+// the backends may order equal-ranked rows differently).
+func TestPagesOnElasticsearch(t *testing.T) {
+	u := os.Getenv(esEnv)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set and CI=true: .ci/run must start Elasticsearch", esEnv)
+		}
+		t.Skipf("%s is not set: start a server with scripts/elasticsearch.sh start", esEnv)
+	}
+	ctx := context.Background()
+	prefix := fmt.Sprintf("vigietest-web-%d", time.Now().UnixNano()%1_000_000_000)
+	log := slog.New(slog.DiscardHandler)
+	st, err := elastic.Open(ctx, elastic.Config{URLs: []string{u}}, elastic.WithPrefix(prefix), elastic.WithRefresh("wait_for"), elastic.WithLogger(log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := st.DeleteAll(context.Background()); err != nil {
+			t.Errorf("DeleteAll: %v", err)
+		}
+		st.Close()
+	})
+	checkPages(t, fillFixture(t, st), false)
+}
+
+// esEnv names the Elasticsearch the integration tests use, as in
+// store/elastic (scripts/elasticsearch.sh start prints it).
+const esEnv = "VIGIE_TEST_ELASTICSEARCH"
+
+func checkPages(t *testing.T, ts *httptest.Server, golden bool) {
 	tests := []struct {
 		name, path string
 		code       int
@@ -154,6 +204,9 @@ func TestPages(t *testing.T) {
 			m := mainRe.FindStringSubmatch(b)
 			if m == nil {
 				t.Fatalf("GET %s: no <main>", tt.path)
+			}
+			if !golden {
+				return
 			}
 			golden := filepath.Join("testdata", "pages", tt.name+".html")
 			if *update {

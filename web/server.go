@@ -1,9 +1,12 @@
-// Package web serves Vigie's HTTP API and its first analyst pages. It
-// reads through store.Reader only, so it works unchanged on the embedded
-// store and on Elasticsearch. Every handler validates its parameters and
-// answers 400 with a JSON error naming the parameter, never 500, for bad
-// input; templates escape all text, since the posts shown are written by
-// the very people Vigie watches.
+// Package web serves Vigie's HTTP API and its analyst pages (pages.go,
+// templates/). It reads through store.Reader only, so it works unchanged
+// on the embedded store and on Elasticsearch. Every handler validates its
+// parameters and answers 400 with an error naming the parameter, never
+// 500, for bad input; templates escape all text, since the posts shown are
+// written by the very people Vigie watches, and the CSP allows no inline
+// script or style. The front-end script (web/ui, built into web/static)
+// only adds the network picture and charts to pages that read fully
+// without it.
 package web
 
 import (

@@ -90,6 +90,9 @@ type Store struct {
 	// search does not see writes until the next refresh.
 	mu     sync.Mutex
 	recent map[string]time.Time
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -215,20 +218,30 @@ func Open(ctx context.Context, cfg Config, opts ...Option) (*Store, error) {
 		} `json:"version"`
 	}
 	if err := s.do(ctx, http.MethodGet, "/", nil, nil, &info); err != nil {
+		s.Close()
 		return nil, fmt.Errorf("elastic: open %s: %w", strings.Join(cfg.URLs, ","), err)
 	}
 	s.log.Debug("connected", "version", info.Version.Number)
 	if o.setup {
 		if err := s.Setup(ctx); err != nil {
+			s.Close()
 			return nil, err
 		}
 	}
 	return s, nil
 }
 
-// Close releases nothing the client holds open for long; it exists for
-// store.Store.
-func (s *Store) Close() error { return nil }
+// Close closes the client's connections. Closing twice is harmless.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.es.Close(ctx); err != nil && !errors.Is(err, elasticsearch.ErrAlreadyClosed) {
+			s.closeErr = fmt.Errorf("elastic: close: %w", err)
+		}
+	})
+	return s.closeErr
+}
 
 // index names.
 func (s *Store) index(kind string) string { return s.prefix + "-" + kind }

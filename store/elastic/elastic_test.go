@@ -58,11 +58,20 @@ func openTest(tb testing.TB, opts ...Option) *Store {
 		tb.Fatalf("Open: %v", err)
 	}
 	tb.Cleanup(func() {
+		// The suite closes s before this runs: clean up with a client of
+		// our own.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := s.DeleteAll(ctx); err != nil {
+		c, err := Open(ctx, Config{URLs: []string{u}}, WithPrefix(s.prefix), WithoutSetup(), WithLogger(testLogger(tb)))
+		if err != nil {
+			tb.Errorf("cleanup: %v", err)
+			return
+		}
+		defer c.Close()
+		if err := c.DeleteAll(ctx); err != nil {
 			tb.Errorf("DeleteAll: %v", err)
 		}
+		s.Close()
 	})
 	return s
 }
@@ -107,6 +116,7 @@ func TestSetupIdempotent(t *testing.T) {
 		if err := s.DeleteAll(context.Background()); err != nil {
 			t.Errorf("DeleteAll: %v", err)
 		}
+		s.Close()
 	})
 	for _, kind := range kinds {
 		if kind == kindPosts {
@@ -120,6 +130,7 @@ func TestSetupIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := open() // setup again, on existing indices
+	defer s2.Close()
 	if got, err := s2.LoadCheckpoint(t.Context(), "graph"); err != nil || string(got) != "state" {
 		t.Errorf("checkpoint after a second setup = %q, %v", got, err)
 	}
