@@ -54,7 +54,7 @@ func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
 	cfg := testConfig(t, dir)
 	cfg.Alerts.AllowNetworks = []string{"127.0.0.0/8"}
 	cfg.Alerts.Subscriptions = []config.Subscription{{Name: "newsroom", URL: rc.URL + "/hook", Format: "json", Secret: secret, Briefings: true}}
-	cfg.Brief.CheckEvery = config.Duration(300 * time.Millisecond)
+	cfg.Brief.CheckEvery = config.Duration(time.Second)
 	var bmu sync.Mutex
 	written := map[string]bool{}
 	days := []string{}

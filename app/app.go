@@ -254,8 +254,15 @@ func Run(ctx context.Context, o Options) error {
 		actor(StageAlert+"-deliver", ap.Dispatcher.Run)
 	}
 	if has(StageBrief) && *cfg.Brief.Enabled {
-		idle := func() bool { return !has(StageIngest) || stats.IngestDone.Load() }
-		actor(StageBrief, briefScheduler(o, st, ap, idle, o.OnBriefing).Run)
+		// Idle: the source is read and the graph stage has consumed it.
+		idle := func() bool {
+			return (!has(StageIngest) || stats.IngestDone.Load()) && (!has(StageGraph) || stats.Graphed.Load() >= stats.Ingested.Load())
+		}
+		bs := briefScheduler(o, st, ap, idle, o.OnBriefing)
+		if has(StageGraph) {
+			bs.CaughtUp = func() bool { return stats.Ingested.Load()-stats.Graphed.Load() <= 2*int64(cfg.Bus.BatchSize) }
+		}
+		actor(StageBrief, bs.Run)
 	}
 	var ready atomic.Bool
 	var httpAddr string

@@ -39,9 +39,20 @@ type Scheduler struct {
 	Backfill int // days before the newest one to consider; default 7
 	// Idle reports whether the input is exhausted (e.g. ingest reached the
 	// end of its source); nil means never, so only final days are written.
-	Idle     func() bool
-	Announce Announcer
-	Log      *slog.Logger
+	Idle func() bool
+	// CaughtUp reports whether the stages that produce clusters have
+	// caught up with the stored posts (in `vigie run`: the graph stage's
+	// lag is within a batch or two). A final briefing waits for it, so a
+	// replay whose posts are indexed long before they are graphed does not
+	// announce days without their clusters. Nil means always.
+	CaughtUp func() bool
+	// QuietTicks is how many consecutive ticks the store must stay
+	// unchanged before the input counts as idle (default 3): a pipeline
+	// that pauses between batches must not trigger re-rendering each
+	// time.
+	QuietTicks int
+	Announce   Announcer
+	Log        *slog.Logger
 	// Written counts briefings written (tests and progress).
 	Written func(date string, final bool)
 }
@@ -77,7 +88,11 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(s.Every)
 	defer t.Stop()
+	if s.QuietTicks <= 0 {
+		s.QuietTicks = 3
+	}
 	var lastVersion string
+	quiet := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -95,10 +110,15 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		if newest.IsZero() {
 			continue
 		}
-		// Idle: the input is exhausted and the store did not change over a
-		// whole tick, so the graph and index stages have caught up too.
-		idle := version == lastVersion && s.Idle != nil && s.Idle()
+		// Idle: the input is exhausted and the store did not change over
+		// QuietTicks ticks, so the graph and index stages have caught up.
+		if version == lastVersion {
+			quiet++
+		} else {
+			quiet = 0
+		}
 		lastVersion = version
+		idle := quiet >= s.QuietTicks && s.Idle != nil && s.Idle()
 		if err := s.Check(ctx, st, newest, version, idle); err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -155,7 +175,8 @@ func (s *Scheduler) Check(ctx context.Context, st *state, newest time.Time, vers
 		date := d.Format(time.DateOnly)
 		prev, seen := st.Days[date]
 		final := !newest.Before(d.Add(24*time.Hour + s.Grace))
-		due := (final && !prev.Final) || (idle && (!seen || prev.Version != version))
+		caughtUp := s.CaughtUp == nil || s.CaughtUp()
+		due := (final && !prev.Final && caughtUp) || (idle && (!seen || prev.Version != version))
 		if !due {
 			continue
 		}
