@@ -12,8 +12,10 @@ import (
 )
 
 // TestIngestFileCommand runs `vigie ingest file` as the README shows it,
-// on a small CooRTweet CSV in the German layout: six rows, one a second
-// row of post 100 (a duplicate by ID), one without a post ID (dead
+// on a small CooRTweet CSV in the German layout: eight rows, three of
+// them rows of post 100 (its URL, a hashtag and an image, not adjacent:
+// each a share event of its own, none a duplicate), one an exact copy of
+// post 100's first row (the only duplicate), one without a post ID (dead
 // letter). The summary, the progress output and the dead-letter file
 // must agree, and a second run resumes at the end.
 func TestIngestFileCommand(t *testing.T) {
@@ -23,7 +25,7 @@ func TestIngestFileCommand(t *testing.T) {
 	if code := Main(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
-	want := regexp.MustCompile(`read 6, produced 4, duplicates 1, dead-lettered 1 \(` + regexp.QuoteMeta(filepath.Join(dir, "deadletter.jsonl")) + ` and topic vigie\.deadletter\)`)
+	want := regexp.MustCompile(`read 8, produced 6, duplicates 1, dead-lettered 1 \(` + regexp.QuoteMeta(filepath.Join(dir, "deadletter.jsonl")) + ` and topic vigie\.deadletter\)`)
 	if !want.MatchString(stdout.String()) {
 		t.Errorf("summary %q does not match %s", stdout.String(), want)
 	}

@@ -62,6 +62,19 @@ type CSVOptions struct {
 	// Mapping names the columns of a CSVGeneric file (required for it,
 	// ignored otherwise). Its DefaultPlatform defaults to Platform.
 	Mapping *FieldMapping
+	// RowIDs makes each row of CooRTweet's German layout a post of its
+	// own, with the ID post_id + "/" + the row's objects
+	// ("129235/u:23678", "129235/u:23678+h:12+m:9280"; a row without
+	// objects keeps the bare post_id). That layout spreads a post over
+	// rows that are not adjacent, one per shared object; every row is a
+	// share event, and a stream that deduplicates by post ID would
+	// otherwise keep only a post's first row and lose the objects of the
+	// others. The ID is a function of the row, so a replay yields the
+	// same IDs and only true duplicate rows are dropped; the original
+	// post_id stays readable as the part before the "/". Batch callers
+	// that reproduce the peer tools (vigie detect) leave it off: there
+	// the content ID must be CooRTweet's post_id.
+	RowIDs bool
 }
 
 // csvLayout is a header this reader knows, by column name.
@@ -396,6 +409,9 @@ func (c *CSV) decode(rec []string) (post.Post, error) {
 		if m := get(5); m != "" {
 			p.MediaHashes = []string{m}
 		}
+		if c.opts.RowIDs {
+			p.ID = rowID(p.ID, get(2), get(3), get(5))
+		}
 		ts, tsCol = get(6), "timestamp"
 	default:
 		if c.layout.mapping != nil {
@@ -449,6 +465,31 @@ func (c *CSV) decode(rec []string) (post.Post, error) {
 			Reason: fmt.Sprintf("%s is more than %s in the future", p.Time.Format(time.RFC3339), MaxFutureSkew)}
 	}
 	return p, nil
+}
+
+// rowID is the post ID of one row of CooRTweet's German layout (see
+// CSVOptions.RowIDs): the post ID, then "/" and the row's non-empty
+// objects, each prefixed by its kind (u: url_id, h: hashtag_id, m:
+// phash_id) and joined by "+". An empty post ID stays empty, so
+// validation still reports the post_id column.
+func rowID(id, url, hashtag, media string) string {
+	if id == "" || url == "" && hashtag == "" && media == "" {
+		return id
+	}
+	var b strings.Builder
+	b.Grow(len(id) + len(url) + len(hashtag) + len(media) + 10)
+	b.WriteString(id)
+	sep := byte('/')
+	for _, o := range [...]struct{ prefix, v string }{{"u:", url}, {"h:", hashtag}, {"m:", media}} {
+		if o.v == "" {
+			continue
+		}
+		b.WriteByte(sep)
+		b.WriteString(o.prefix)
+		b.WriteString(o.v)
+		sep = '+'
+	}
+	return b.String()
 }
 
 // platformOf reads the platform from an account ID's "tw_" or "fb_"

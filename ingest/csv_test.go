@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -395,4 +396,71 @@ func FuzzCNTCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCSV(t, data, CSVOptions{Format: CSVCNT})
 	})
+}
+
+// TestCSVRowIDs reads CooRTweet's German layout with RowIDs through a
+// deduplicating normaliser: every row of a multi-row post (rows not
+// adjacent) must get an ID of its own and survive dedupe, with the
+// original post_id readable before the "/", and only exact repeats of a
+// row may be dropped. A second read (a replay) must give the same IDs.
+func TestCSVRowIDs(t *testing.T) {
+	const in = "account_id,post_id,url_id,hashtag_id,domain_id,phash_id,timestamp\n" +
+		"fb_1,100,u1,,d1,,1629589836\n" +
+		"fb_2,101,,,,,1629589840\n" +
+		"fb_1,100,,h2,,,1629589836\n" +
+		"fb_1,100,u1,,d1,,1629589836\n" + // exact repeat of line 2
+		"fb_1,100,u9,h3,d9,m1,1629589836\n" +
+		"fb_2,101,,,,,1629589840\n" // exact repeat of line 3
+	tests := []struct {
+		name   string
+		rowIDs bool
+		want   []string // IDs that pass dedupe, in order
+		dups   int
+	}{
+		{"row IDs", true, []string{"100/u:u1", "101", "100/h:h2", "100/u:u9+h:h3+m:m1"}, 2},
+		// Without RowIDs (vigie detect's batch reading), the post ID is
+		// CooRTweet's and a stream would drop a post's later rows.
+		{"post IDs", false, []string{"100", "101"}, 4},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var first []string
+			for run := range 2 {
+				c, err := NewCSV("german", strings.NewReader(in), CSVOptions{Format: CSVCooRTweet, RowIDs: tc.rowIDs})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := NewNormaliser(100)
+				var got []string
+				dups := 0
+				for {
+					p, err := c.Next(context.Background())
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					if orig, _, _ := strings.Cut(p.ID, "/"); orig != "100" && orig != "101" {
+						t.Errorf("ID %q does not start with the post_id", p.ID)
+					}
+					if err := n.Apply(context.Background(), &p); errors.Is(err, ErrDuplicate) {
+						dups++
+						continue
+					} else if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, p.ID)
+				}
+				if !slices.Equal(got, tc.want) || dups != tc.dups {
+					t.Errorf("run %d: passed %q with %d duplicates, want %q with %d", run, got, dups, tc.want, tc.dups)
+				}
+				if run == 0 {
+					first = got
+				} else if !slices.Equal(got, first) {
+					t.Errorf("replay gave IDs %q, first read %q", got, first)
+				}
+			}
+		})
+	}
 }

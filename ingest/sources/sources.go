@@ -124,7 +124,10 @@ func OpenFile(ctx context.Context, opts FileOptions, from ingest.Position) (inge
 		}
 		return ingest.OpenMappedJSONL(opts.Path, m, from)
 	case FormatCooRTweet:
-		return ingest.OpenCSV(opts.Path, ingest.CSVOptions{Format: ingest.CSVCooRTweet, ObjectKind: opts.ObjectKind, Platform: opts.Platform}, from)
+		return ingest.OpenCSV(opts.Path, ingest.CSVOptions{Format: ingest.CSVCooRTweet, ObjectKind: opts.ObjectKind, Platform: opts.Platform,
+			// A stream deduplicates by post ID: each row of the German
+			// layout needs its own (see ingest.CSVOptions.RowIDs).
+			RowIDs: true}, from)
 	case FormatCNT:
 		return ingest.OpenCSV(opts.Path, ingest.CSVOptions{Format: ingest.CSVCNT, Platform: opts.Platform}, from)
 	case FormatCSV:
