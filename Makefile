@@ -42,7 +42,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 		done; \
 	done
 
-bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
+bench: ## Go benchmarks, an end-to-end replay, detection quality (vigie eval) and the peer comparison (BENCH_ROWS="1000000 10000000" for 10M too), with figures
 	$(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./graph/ ./store/... ./ingest/ ./pipeline/ ./scoring/
 	$(GO) test -run XXX -bench IngestOntoBroker -benchtime 1x -count 1 ./ingest/sources/
 	scripts/elasticsearch.sh install
@@ -50,6 +50,7 @@ bench: ## Go benchmarks, an end-to-end replay and the peer comparison (BENCH_ROW
 		trap '[ -n "$$es" ] && scripts/elasticsearch.sh stop' EXIT; \
 		VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -run XXX -bench . -benchmem -benchtime 1x -count 1 ./store/elastic/
 	$(GO) test -run TestEndToEnd -v -count 1 ./app/ | grep -E 'e2e|PASS|FAIL'
+	$(GO) run ./cmd/vigie eval --scenario testdata/scenario # detection quality: docs/evaluation.md
 	BENCH_ROWS="$(BENCH_ROWS)" GO="$(GO)" bash bench/peers.sh
 
 gen: build ## regenerate the bundled scenario (the tests check it matches the generator)

@@ -42,6 +42,8 @@ Commands:
   detect         compute the co-action network of a whole file (CooRTweet or
                  Coordination Network Toolkit exact with --compat)
   gen            write a synthetic election scenario with planted networks
+  eval           score detection against a scenario's planted networks: precision,
+                 recall, ARI/NMI, stance, time to detection, false alerts per day
   config check   validate a configuration file and print its effective values
   kibana import  install Vigie's Kibana data views, searches and dashboards
   es setup       install Vigie's Elasticsearch index templates and indices
@@ -89,6 +91,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = briefCmd(ctx, rest, stdout, stderr) // app/briefcmd.go
 	case "gen":
 		err = gen(ctx, rest, stdout, stderr)
+	case "eval":
+		err = evalCmd(ctx, rest, stdout, stderr) // app/evalcmd.go
 	case "kibana":
 		err = kibanaCmd(ctx, rest, stdout, stderr)
 	case "es":

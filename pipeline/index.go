@@ -106,6 +106,38 @@ type rejected struct {
 	err error
 }
 
+// refusals is implemented by a store error that names the records the
+// store refused for good while every other record of the write is durable
+// (store/elastic's BulkError, for a document its mapping rejects). The
+// index stage then dead-letters just those records and commits, rather
+// than failing the batch again at every retry. Kinds are "post",
+// "account", "cluster" and "alert"; keys are the records' stable keys.
+type refusals interface {
+	Refused(kind, key string) (reason string, ok bool)
+}
+
+// refused sorts out a failed write: when err names refused records, it
+// returns one rejection for each written record that was refused (by
+// refusedKeys), and a nil error. Any other error is returned as it is.
+func refused(err error, msgs []bus.Message, refusedReason func(i int, r refusals) (string, bool)) ([]rejected, error) {
+	var r refusals
+	if !errors.As(err, &r) {
+		return nil, err
+	}
+	var bad []rejected
+	for i, m := range msgs {
+		if reason, ok := refusedReason(i, r); ok {
+			bad = append(bad, rejected{m, errors.New(reason)})
+		}
+	}
+	if len(bad) == 0 {
+		// The store named records this batch does not hold: do not
+		// guess, fail the batch so it is retried.
+		return nil, err
+	}
+	return bad, nil
+}
+
 // Index writes posts, clusters and alerts from their topics into the store
 // (the embedded store or Elasticsearch). One Index runs a loop per topic,
 // each a member of the index consumer group.
@@ -129,6 +161,7 @@ func (s *Index) loop(c Consumer) *batcher {
 func (s *Index) RunPosts(ctx context.Context) error {
 	return s.loop(s.Posts).run(ctx, func(ctx context.Context, batch []bus.Message) ([]rejected, error) {
 		posts := make([]post.Post, 0, len(batch))
+		msgs := make([]bus.Message, 0, len(batch))
 		var bad []rejected
 		for _, m := range batch {
 			p, err := post.DecodePost(bus.Source(m), m.Value)
@@ -137,9 +170,20 @@ func (s *Index) RunPosts(ctx context.Context) error {
 				continue
 			}
 			posts = append(posts, p)
+			msgs = append(msgs, m)
 		}
 		if err := s.Store.PutPosts(ctx, posts); err != nil {
-			return nil, fmt.Errorf("index: put %d posts: %w", len(posts), err)
+			// A post is refused with its own document or its account's.
+			more, err := refused(err, msgs, func(i int, r refusals) (string, bool) {
+				if why, ok := r.Refused("post", posts[i].Key()); ok {
+					return why, true
+				}
+				return r.Refused("account", posts[i].AuthorKey())
+			})
+			if err != nil {
+				return nil, fmt.Errorf("index: put %d posts: %w", len(posts), err)
+			}
+			bad = append(bad, more...)
 		}
 		s.Stats.Indexed.Add(int64(len(posts)))
 		return bad, nil
@@ -153,6 +197,7 @@ func (s *Index) RunClusters(ctx context.Context) error {
 		// store keeps the newest version anyway.
 		byID := map[string]int{}
 		var cs []post.Cluster
+		var msgs []bus.Message // the message of each cluster's written version
 		var bad []rejected
 		for _, m := range batch {
 			c, err := post.DecodeCluster(bus.Source(m), m.Value)
@@ -161,14 +206,21 @@ func (s *Index) RunClusters(ctx context.Context) error {
 				continue
 			}
 			if i, ok := byID[c.ID]; ok {
-				cs[i] = c
+				cs[i], msgs[i] = c, m
 				continue
 			}
 			byID[c.ID] = len(cs)
 			cs = append(cs, c)
+			msgs = append(msgs, m)
 		}
 		if err := s.Store.PutClusters(ctx, cs); err != nil {
-			return nil, fmt.Errorf("index: put %d clusters: %w", len(cs), err)
+			more, err := refused(err, msgs, func(i int, r refusals) (string, bool) {
+				return r.Refused("cluster", cs[i].ID)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("index: put %d clusters: %w", len(cs), err)
+			}
+			bad = append(bad, more...)
 		}
 		s.Stats.Indexed.Add(int64(len(cs)))
 		return bad, nil
@@ -179,6 +231,7 @@ func (s *Index) RunClusters(ctx context.Context) error {
 func (s *Index) RunAlerts(ctx context.Context) error {
 	return s.loop(s.Alerts).run(ctx, func(ctx context.Context, batch []bus.Message) ([]rejected, error) {
 		var as []post.Alert
+		var msgs []bus.Message
 		var bad []rejected
 		for _, m := range batch {
 			a, err := post.DecodeAlert(bus.Source(m), m.Value)
@@ -187,9 +240,16 @@ func (s *Index) RunAlerts(ctx context.Context) error {
 				continue
 			}
 			as = append(as, a)
+			msgs = append(msgs, m)
 		}
 		if err := s.Store.PutAlerts(ctx, as); err != nil {
-			return nil, fmt.Errorf("index: put %d alerts: %w", len(as), err)
+			more, err := refused(err, msgs, func(i int, r refusals) (string, bool) {
+				return r.Refused("alert", as[i].ID)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("index: put %d alerts: %w", len(as), err)
+			}
+			bad = append(bad, more...)
 		}
 		s.Stats.Indexed.Add(int64(len(as)))
 		return bad, nil

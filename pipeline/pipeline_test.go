@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -320,5 +321,99 @@ func TestTrimForWire(t *testing.T) {
 	}
 	if errors.Is(nil, context.Canceled) {
 		t.Fatal("unreachable")
+	}
+}
+
+// refusal is the shape of a store error that names the records refused for
+// good (store/elastic's BulkError): the rest of the write is durable.
+type refusal struct{ kind, key string }
+
+func (r refusal) Error() string { return "refused " + r.kind + " " + r.key }
+func (r refusal) Refused(kind, key string) (string, bool) {
+	return "mapping conflict", kind == r.kind && key == r.key
+}
+
+// refusingStore writes through to the real embedded store, except one post
+// it refuses the way Elasticsearch refuses a document its mapping rejects.
+type refusingStore struct {
+	*sqlite.Store
+	refuse string // post key
+	other  bool   // name a record the batch does not hold
+}
+
+func (s *refusingStore) PutPosts(ctx context.Context, ps []post.Post) error {
+	var keep []post.Post
+	for _, p := range ps {
+		if p.Key() != s.refuse {
+			keep = append(keep, p)
+		}
+	}
+	if err := s.Store.PutPosts(ctx, keep); err != nil {
+		return err
+	}
+	if s.other {
+		return fmt.Errorf("bulk: %w", refusal{"post", "twitter:none"})
+	}
+	return fmt.Errorf("bulk: %w", refusal{"post", s.refuse})
+}
+
+func TestIndexDeadLettersRefusedRecords(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		other     bool
+		wantPosts int64
+		wantErr   bool
+	}{
+		{name: "refused post dead-lettered, rest committed", wantPosts: 2},
+		{name: "refusal naming no record of the batch fails it", other: true, wantPosts: 2, wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			at := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+			for _, id := range []string{"1", "2", "3"} {
+				p := mkPost(id, "a"+id, at, "")
+				v, _ := post.Marshal(&p)
+				if err := e.prod.Produce(context.Background(), bus.Message{Topic: e.topics.Posts, Value: v}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st := &refusingStore{Store: e.st, refuse: "twitter:2", other: tc.other}
+			ix := &Index{Posts: e.consumer(t, "ix", e.topics.Posts), Producer: e.prod, Topics: e.topics, Store: st,
+				BatchWait: 50 * time.Millisecond, Log: e.log, Stats: e.stats}
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			err := ix.RunPosts(ctx)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("RunPosts err = %v; want error %v", err, tc.wantErr)
+			}
+			stats, err := e.st.Stats(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stats.Posts != tc.wantPosts {
+				t.Errorf("stored posts = %d; want %d", stats.Posts, tc.wantPosts)
+			}
+			lag, err := bus.Lag(context.Background(), e.cfg, "ix", e.topics.Posts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr {
+				if lag != 3 {
+					t.Errorf("lag after a failed batch = %d; want 3 (nothing committed)", lag)
+				}
+				return
+			}
+			if lag != 0 {
+				t.Errorf("lag = %d; want 0", lag)
+			}
+			dead := e.drain(t, e.topics.DeadLetter, 1)
+			got, err := post.DecodePost("dlq", dead[0].Value)
+			if err != nil || got.ID != "2" {
+				t.Errorf("dead letter = %+v, %v; want post 2", got, err)
+			}
+			if e.stats.DeadLetters.Load() != 1 {
+				t.Errorf("dead letters counted = %d; want 1", e.stats.DeadLetters.Load())
+			}
+		})
 	}
 }

@@ -16,7 +16,9 @@ import (
 
 // BenchmarkV1Decode decodes a streamed retweet of an extended tweet (6.5
 // KB, with both users, extended_tweet and extended_entities) into a
-// normalised, validated post: "compact" is the file path (v1Tweet),
+// normalised, validated post: "compact" is the file path (fastjson into
+// v1Tweet), "encoding-json" the same before fastjson (encoding/json into
+// v1Tweet),
 // "go-twitter" the stream's (go-twitter's full Tweet, then the same
 // mapping), for comparison with the figures in facts.md.
 func BenchmarkV1Decode(b *testing.B) {
@@ -33,6 +35,16 @@ func BenchmarkV1Decode(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, _, err := DecodeV1("bench:1", line.Bytes()); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "posts/s")
+	})
+	b.Run("encoding-json", func(b *testing.B) { // the file path before fastjson
+		b.SetBytes(int64(line.Len()))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := decodeV1Reflect("bench:1", line.Bytes()); err != nil {
 				b.Fatal(err)
 			}
 		}

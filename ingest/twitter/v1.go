@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/valyala/fastjson"
+
 	"github.com/vigie-osint/vigie/ingest"
 	"github.com/vigie-osint/vigie/post"
 )
@@ -145,16 +147,17 @@ func (t *v1Tweet) notice() string {
 // in errors ("file:line"). For a stream notice it returns its kind
 // ("delete", "limit", "warning"...) and no post: notices are not bad
 // input, the caller counts and skips them.
+//
+// It parses with valyala/fastjson (see v1fast.go), with a parser from a
+// pool; a reader of many records keeps its own (V1File).
 func DecodeV1(record string, b []byte) (p post.Post, notice string, err error) {
-	var t v1Tweet
-	if err := json.Unmarshal(b, &t); err != nil {
-		return post.Post{}, "", jsonError(record, err)
+	pr, _ := v1Parsers.Get().(*fastjson.Parser)
+	if pr == nil {
+		pr = new(fastjson.Parser)
 	}
-	if k := t.notice(); k != "" {
-		return post.Post{}, k, nil
-	}
-	p, err = t.toPost(record)
-	return p, "", err
+	p, notice, err = decodeV1With(pr, record, b)
+	v1Parsers.Put(pr)
+	return p, notice, err
 }
 
 // id returns the decimal ID of a v1.1 object: id_str, or the numeric id
@@ -333,6 +336,7 @@ func jsonError(record string, err error) error {
 type V1File struct {
 	lines   *lineFile
 	skipped Skipped
+	parser  fastjson.Parser // reused: its buffers stay warm
 }
 
 // OpenV1File opens path at from (the zero Position reads it all).
@@ -354,7 +358,7 @@ func (f *V1File) Next(ctx context.Context) (post.Post, error) {
 		if err != nil {
 			return post.Post{}, err
 		}
-		p, notice, err := DecodeV1(f.lines.record(), line)
+		p, notice, err := decodeV1With(&f.parser, f.lines.record(), line)
 		if err != nil {
 			return post.Post{}, &ingest.RecordError{Source: f.lines.name, Line: f.lines.pos.Line, Raw: line, Err: err}
 		}

@@ -68,6 +68,20 @@ type BulkError struct {
 	Failures []ItemFailure
 }
 
+// Refused reports whether the record of this kind ("post", "account",
+// "cluster", "alert") and stable key was refused for good, and why. The
+// index stage uses it to dead-letter exactly those input records and
+// commit the rest of the batch, which is durable: one document Elasticsearch
+// will never accept must not block a topic partition forever.
+func (e *BulkError) Refused(kind, key string) (reason string, ok bool) {
+	for _, f := range e.Failures {
+		if f.Kind == kind && f.Key == key {
+			return fmt.Sprintf("%s refused by Elasticsearch (index %s, _id %s): HTTP %d %s: %s", f.Record, f.Index, f.ID, f.Status, f.Type, f.Reason), true
+		}
+	}
+	return "", false
+}
+
 func (e *BulkError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "elastic: %s: %d item(s) refused", e.What, len(e.Failures))
