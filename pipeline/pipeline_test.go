@@ -3,9 +3,9 @@ package pipeline
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
