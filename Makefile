@@ -6,7 +6,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME  ?= 20s
 BENCH_ROWS ?= 1000000
 
-.PHONY: all build run test test-integration lint fuzz bench gen clean help ui test-ui
+.PHONY: all build run test test-integration test-kafka lint fuzz bench gen clean help ui test-ui
 
 all: lint test build
 
@@ -28,7 +28,11 @@ test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch s
 	@if scripts/kafka.sh status >/dev/null; then started=; else scripts/kafka.sh start >/dev/null || exit 1; started=1; fi; \
 		if scripts/elasticsearch.sh status >/dev/null; then es=; else scripts/elasticsearch.sh start >/dev/null || { [ -n "$$started" ] && scripts/kafka.sh stop; exit 1; }; es=1; fi; \
 		trap '[ -n "$$es" ] && scripts/elasticsearch.sh stop; [ -n "$$started" ] && scripts/kafka.sh stop' EXIT; \
-		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -race -timeout 20m $(PKGS)
+		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -race -timeout 20m $(PKGS) && \
+		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} $(MAKE) --no-print-directory test-kafka
+
+test-kafka: ## the real-Kafka pipeline tests (app/kafka_test.go) without the race detector; needs VIGIE_TEST_KAFKA (test-integration and .ci/run start a broker)
+	$(GO) test -count=1 -timeout 25m -run '^TestKafka$$' ./app/
 
 lint: ## gofmt, go vet and staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

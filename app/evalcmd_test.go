@@ -105,7 +105,9 @@ func TestEvalBadInput(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown flag", []string{"--nope"}, 2, ""},
+		{"help", []string{"--help"}, 0, "answer key"},
+		{"unknown flag", []string{"--nope"}, 2, "flag provided but not defined"},
+		{"extra argument", []string{"extra"}, 2, "unexpected arguments"},
 		{"missing truth", []string{"--truth", filepath.Join(dir, "absent.json")}, 1, "truth"},
 		{"malformed truth", []string{"--truth", write("bad.json", `{"networks": 3}`)}, 1, "bad.json"},
 		{"empty network", []string{"--truth", write("empty.json", `{"networks": [{"name": "x"}]}`)}, 1, "networks[0]"},

@@ -119,7 +119,8 @@ var (
 // several rows (one per URL, hashtag, image), and CSV returns each with
 // that row's objects and the same post ID, because joining them would
 // mean holding the whole file (rows of one post lie up to 40,000 rows
-// apart there). A batch caller merges them; a stream deduplicates by ID.
+// apart there). A batch caller merges them; a stream, which deduplicates
+// by ID, sets CSVOptions.RowIDs so that each row has an ID of its own.
 type CSV struct {
 	name   string
 	f      *os.File // nil when reading a caller's io.Reader

@@ -387,6 +387,7 @@ func FuzzCooRTweetCSV(f *testing.F) {
 	f.Add([]byte("object_id,account_id,content_id,timestamp_share\no,tw_a,c,1.5e9\no,fb_b,\"c\"\"2\",1623881091.123456789\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzCSV(t, data, CSVOptions{Format: CSVCooRTweet})
+		fuzzCSV(t, data, CSVOptions{Format: CSVCooRTweet, RowIDs: true}) // as vigie ingest reads it
 	})
 }
 

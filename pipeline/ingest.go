@@ -57,8 +57,67 @@ type Ingest struct {
 	// StayAfterEOF keeps Run blocked after the source ends, until ctx is
 	// done, so that `vigie run` keeps its other stages serving.
 	StayAfterEOF bool
-	Log          *slog.Logger
-	Stats        *Stats
+	// RejectLogFirst is how many rejected records are logged one WARN
+	// line each (default 10); after them, RejectLogEvery (default 10 s)
+	// bounds the rate to one summary line with the count, and the end of
+	// the run logs the total. A file with a million bad rows then
+	// dead-letters them all without burying the log; every one stays in
+	// the dead-letter topic and file.
+	RejectLogFirst int
+	RejectLogEvery time.Duration
+	Log            *slog.Logger
+	Stats          *Stats
+}
+
+// rejectLog logs rejected records: the first ones in full, then a
+// count per interval, then the total (see Ingest.RejectLogFirst).
+type rejectLog struct {
+	log   *slog.Logger
+	first int64
+	every time.Duration
+	now   func() time.Time
+
+	n          int64     // rejected so far
+	unlogged   int64     // since the last line
+	lastLine   time.Time // when the last summary line was written
+	lastReason string    // the latest unlogged record's error
+}
+
+func newRejectLog(log *slog.Logger, first int, every time.Duration) *rejectLog {
+	if first <= 0 {
+		first = 10
+	}
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	return &rejectLog{log: log, first: int64(first), every: every, now: time.Now}
+}
+
+// add logs one rejected record, or counts it for the next summary.
+func (r *rejectLog) add(err error) {
+	r.n++
+	if r.n <= r.first {
+		msg := "ingest rejected a record"
+		if r.n == r.first {
+			msg = "ingest rejected a record; further rejections are summarised"
+		}
+		r.log.Warn(msg, "err", err.Error(), "rejected", r.n)
+		r.lastLine = r.now()
+		return
+	}
+	r.unlogged++
+	r.lastReason = err.Error()
+	if now := r.now(); now.Sub(r.lastLine) >= r.every {
+		r.log.Warn("ingest rejected more records", "since_last_line", r.unlogged, "rejected", r.n, "latest", r.lastReason)
+		r.unlogged, r.lastLine = 0, now
+	}
+}
+
+// close logs the total when some rejections were only counted.
+func (r *rejectLog) close() {
+	if r.n > r.first {
+		r.log.Warn("ingest rejected records in all (each is in the dead-letter topic)", "rejected", r.n, "logged_in_full", r.first, "since_last_line", r.unlogged)
+	}
 }
 
 // writerStats is what bus.Producer offers beyond Produce: kafka-go's
@@ -158,6 +217,9 @@ func (s *Ingest) Run(ctx context.Context) error {
 	if st, err := os.Stat(s.Source); err == nil && st.Mode().IsRegular() {
 		s.Stats.SourceBytes.Store(st.Size())
 	}
+
+	rejects := newRejectLog(s.Log, s.RejectLogFirst, s.RejectLogEvery)
+	defer rejects.close()
 
 	var dlq *os.File
 	if s.DeadLetterFile != "" {
@@ -371,7 +433,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 		var re *ingest.RecordError
 		switch {
 		case errors.As(err, &re):
-			s.Log.Warn("ingest rejected a record", "err", re.Error())
+			rejects.add(re)
 			bad = append(bad, re)
 			add(deadLetterRecord(s.Topics.DeadLetter, re), it.at)
 		case err != nil:
