@@ -30,7 +30,6 @@ import (
 // testPKI is a throwaway CA with a server certificate for 127.0.0.1 and a
 // client certificate, written as PEM files.
 type testPKI struct {
-	dir                       string
 	caFile, certFile, keyFile string // client side
 	otherCAFile               string // a CA that signed nothing here
 	serverCert                tls.Certificate

@@ -414,13 +414,6 @@ func (c *CSV) decode(rec []string) (post.Post, error) {
 			p.ID = rowID(p.ID, get(2), get(3), get(5))
 		}
 		ts, tsCol = get(6), "timestamp"
-	default:
-		if c.layout.mapping != nil {
-			return c.layout.mapping.build(func(source string) (mappedValue, error) {
-				return mappedValue{s: rec[c.col[c.layout.index[source]]], ok: true}, nil
-			})
-		}
-		return post.Post{}, &post.FieldError{Field: "header", Reason: "no layout"}
 	case &layoutCNT:
 		p = post.Post{ID: get(0), Author: get(1), RepostOf: get(3), ReplyTo: get(4), Text: get(5)}
 		if u := get(2); u != "" {
@@ -437,6 +430,13 @@ func (c *CSV) decode(rec []string) (post.Post, error) {
 			}
 		}
 		ts, tsCol = get(6), "timestamp"
+	default:
+		if c.layout.mapping != nil {
+			return c.layout.mapping.build(func(source string) (mappedValue, error) {
+				return mappedValue{s: rec[c.col[c.layout.index[source]]], ok: true}, nil
+			})
+		}
+		return post.Post{}, &post.FieldError{Field: "header", Reason: "no layout"}
 	}
 	p.Schema = post.SchemaVersion
 	p.Platform = platformOf(p.Author, c.opts.Platform)
