@@ -22,7 +22,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -371,31 +370,14 @@ func freeAddr(t *testing.T) string {
 	return addr
 }
 
-var (
-	buildOnce sync.Once
-	builtBin  string
-	buildErr  error
-)
-
-// buildVigie compiles cmd/vigie once per test binary.
+// buildVigie compiles cmd/vigie into the test's temporary directory.
 func buildVigie(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vigie-it-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		builtBin = filepath.Join(dir, "vigie")
-		out, err := exec.Command("go", "build", "-o", builtBin, "../cmd/vigie").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin := filepath.Join(t.TempDir(), "vigie")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/vigie").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	return builtBin
+	return bin
 }
 
 // process is a vigie subprocess whose output goes to the test log.
