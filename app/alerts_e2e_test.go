@@ -17,61 +17,78 @@ import (
 	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/pipeline"
 	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/scenario"
 	"github.com/vigie-osint/vigie/store"
 )
 
-// TestAlertsAndBriefingsEndToEnd replays the bundled scenario once with a
-// webhook subscription pointing at a real receiver on loopback (allowed
-// through alerts.allow_networks, as safe egress refuses loopback by
-// default). It checks that signed alerts arrive for the planted networks
-// and none for organic accounts, and that a briefing with charts is
-// written and stored for every day of the scenario.
-func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
-	truth := loadTruth(t)
-	const secret = "e2e-secret"
-	var mu sync.Mutex
-	var got []alert.Payload
-	var bad []string
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := alert.VerifyRequest(r, []byte(secret), time.Minute, 1<<20)
-		mu.Lock()
-		defer mu.Unlock()
+// alertsE2E is the webhook and briefing half of TestEndToEnd, which
+// replays the bundled scenario once with a webhook subscription pointing
+// at a real receiver on loopback (allowed through alerts.allow_networks,
+// as safe egress refuses loopback by default). It checks that signed
+// alerts arrive for the planted networks and none for organic accounts,
+// and that a briefing with charts is written and stored for every day of
+// the scenario. It shares that replay rather than running its own, which
+// under the race detector costs minutes.
+type alertsE2E struct {
+	truth scenario.Truth
+	cfg   *config.Config
+	rc    *httptest.Server
+
+	mu  sync.Mutex
+	got []alert.Payload
+	bad []string
+
+	bmu     sync.Mutex
+	written map[string]bool
+	days    []string
+}
+
+const e2eSecret = "e2e-secret"
+
+// newAlertsE2E starts the receiver and points cfg's subscription at it.
+func newAlertsE2E(t *testing.T, truth scenario.Truth, cfg *config.Config) *alertsE2E {
+	h := &alertsE2E{truth: truth, cfg: cfg, written: map[string]bool{}}
+	h.rc = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := alert.VerifyRequest(r, []byte(e2eSecret), time.Minute, 1<<20)
+		h.mu.Lock()
+		defer h.mu.Unlock()
 		if err != nil {
-			bad = append(bad, err.Error())
+			h.bad = append(h.bad, err.Error())
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
 		var p alert.Payload
 		if err := json.Unmarshal(body, &p); err != nil {
-			bad = append(bad, err.Error())
+			h.bad = append(h.bad, err.Error())
 		}
-		got = append(got, p)
+		h.got = append(h.got, p)
 		w.WriteHeader(http.StatusNoContent)
 	}))
-	defer rc.Close()
-
-	dir := t.TempDir()
-	cfg := testConfig(t, dir)
+	t.Cleanup(h.rc.Close)
 	cfg.Alerts.AllowNetworks = []string{"127.0.0.0/8"}
-	cfg.Alerts.Subscriptions = []config.Subscription{{Name: "newsroom", URL: rc.URL + "/hook", Format: "json", Secret: secret, Briefings: true}}
+	cfg.Alerts.Subscriptions = []config.Subscription{{Name: "newsroom", URL: h.rc.URL + "/hook", Format: "json", Secret: e2eSecret, Briefings: true}}
 	cfg.Brief.CheckEvery = config.Duration(time.Second)
-	var bmu sync.Mutex
-	written := map[string]bool{}
-	days := []string{}
 	for d := truth.Start; d.Before(truth.End); d = d.AddDate(0, 0, 1) {
-		days = append(days, d.Format(time.DateOnly))
+		h.days = append(h.days, d.Format(time.DateOnly))
 	}
+	return h
+}
 
-	r := startWith(t, cfg, func(o *Options) {
-		o.OnBriefing = func(date string, final bool) {
-			bmu.Lock()
-			written[date] = true
-			bmu.Unlock()
-		}
-	})
+// hook records the briefings the run writes.
+func (h *alertsE2E) hook(o *Options) {
+	o.OnBriefing = func(date string, final bool) {
+		h.bmu.Lock()
+		h.written[date] = true
+		h.bmu.Unlock()
+	}
+}
+
+// wait waits, once the pipeline has settled, for the briefings of every
+// day and an empty outbox.
+func (h *alertsE2E) wait(t *testing.T) {
+	t.Helper()
+	cfg, days := *h.cfg, h.days
 	began := time.Now()
-	r.waitSettled(t, truth.Posts)
-	t.Logf("alerts e2e: settled after %s", time.Since(began).Round(time.Millisecond))
 	// Wait for the briefings of every day and an empty outbox.
 	ob, err := alert.OpenOutbox(t.Context(), cfg.Alerts.Outbox)
 	if err != nil {
@@ -80,9 +97,9 @@ func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
 	defer ob.Close()
 	deadline := time.Now().Add(3 * time.Minute)
 	for {
-		bmu.Lock()
-		n := len(written)
-		bmu.Unlock()
+		h.bmu.Lock()
+		n := len(h.written)
+		h.bmu.Unlock()
 		counts, err := ob.Counts(t.Context())
 		if err != nil {
 			t.Fatal(err)
@@ -91,16 +108,21 @@ func TestAlertsAndBriefingsEndToEnd(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after 3 min: briefings written for %v (want %v), outbox %v", written, days, counts)
+			t.Fatalf("after 3 min: briefings written for %v (want %v), outbox %v", h.written, days, counts)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Logf("alerts e2e: briefings and deliveries done after %s", time.Since(began).Round(time.Millisecond))
-	clusters := r.clusters(t)
-	r.stop(t)
+}
 
-	mu.Lock()
-	defer mu.Unlock()
+// check checks the deliveries and briefings while r still serves its API;
+// clusters are the run's active clusters.
+func (h *alertsE2E) check(t *testing.T, r *runner, clusters map[string][]string) {
+	t.Helper()
+	truth, cfg, days := h.truth, *h.cfg, h.days
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	got, bad := h.got, h.bad
 	if len(bad) > 0 {
 		t.Errorf("receiver refused %d deliveries: %v", len(bad), bad)
 	}

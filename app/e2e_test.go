@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/vigie-osint/vigie/config"
+	"github.com/vigie-osint/vigie/eval"
 	"github.com/vigie-osint/vigie/pipeline"
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/scenario"
@@ -178,15 +180,20 @@ func memberLists(cs map[string][]string) [][]string {
 func TestEndToEnd(t *testing.T) {
 	truth := loadTruth(t)
 	began := time.Now()
-	r := start(t, testConfig(t, t.TempDir()))
+	dir := t.TempDir()
+	cfg := testConfig(t, dir)
+	// The same replay feeds a webhook receiver and writes the daily
+	// briefings (alerts_e2e_test.go): one replay, not one per feature.
+	hooks := newAlertsE2E(t, truth, &cfg)
+	r := startWith(t, cfg, hooks.hook)
 	r.waitSettled(t, truth.Posts)
 	elapsed := time.Since(began)
 	want := r.clusters(t)
-	eval := truth.Score(memberLists(want))
+	score := truth.Score(memberLists(want))
 	t.Logf("e2e: %d posts in %s (%.0f posts/s end to end), %d clusters, account precision %.3f recall %.3f F1 %.3f",
-		truth.Posts, elapsed.Round(time.Millisecond), float64(truth.Posts)/elapsed.Seconds(), len(want), eval.Precision, eval.Recall, eval.F1)
-	if eval.Precision < 0.9 || eval.Recall < 0.9 {
-		t.Errorf("account-level precision %.3f recall %.3f; want both >= 0.9", eval.Precision, eval.Recall)
+		truth.Posts, elapsed.Round(time.Millisecond), float64(truth.Posts)/elapsed.Seconds(), len(want), score.Precision, score.Recall, score.F1)
+	if score.Precision < 0.9 || score.Recall < 0.9 {
+		t.Errorf("account-level precision %.3f recall %.3f; want both >= 0.9", score.Precision, score.Recall)
 	}
 	var alerts struct {
 		Alerts []post.Alert `json:"alerts"`
@@ -195,7 +202,31 @@ func TestEndToEnd(t *testing.T) {
 	if len(alerts.Alerts) == 0 {
 		t.Error("no alert raised on a scenario with planted networks")
 	}
+	t.Run("AlertsAndBriefings", func(t *testing.T) {
+		hooks.wait(t)
+		hooks.check(t, r, r.clusters(t))
+	})
 	r.stop(t)
+
+	t.Run("EvalDataDir", func(t *testing.T) {
+		// `vigie eval --data-dir` on the store this run left behind.
+		var out, errOut bytes.Buffer
+		if code := Main(context.Background(), []string{"eval", "--data-dir", dir, "--truth", filepath.Join(bundled, "truth.json"), "--json"}, &out, &errOut); code != 0 {
+			t.Fatalf("eval exit %d: %s", code, errOut.String())
+		}
+		var rep eval.Report
+		if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+			t.Fatalf("%v: %s", err, out.String())
+		}
+		t.Logf("eval: P %.3f R %.3f F1 %.3f ARI %.3f NMI %.3f stance %d/%d detected %d/%d median TTD %.0fs false alerts/day %.2f",
+			rep.Precision, rep.Recall, rep.F1, rep.AdjustedRand, rep.NMI, rep.StanceCorrect, rep.StanceJudged, rep.Detected, len(rep.Networks), rep.MedianTTDSecond, rep.FalseAlertsPerDay)
+		if rep.Precision < 0.9 || rep.Recall < 0.9 || rep.Detected != len(rep.Networks) || rep.FalseAlertsPerDay != 0 {
+			t.Errorf("eval of the run's store: %+v", rep)
+		}
+		if rep.Precision != score.Precision || rep.Recall != score.Recall {
+			t.Errorf("eval P/R %.3f/%.3f disagree with the API's %.3f/%.3f", rep.Precision, rep.Recall, score.Precision, score.Recall)
+		}
+	})
 
 	t.Run("StopAndRestartMidStream", func(t *testing.T) {
 		dir := t.TempDir()
