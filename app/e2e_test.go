@@ -73,21 +73,7 @@ type runner struct {
 
 func start(t *testing.T, cfg config.Config) *runner {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{stats: &pipeline.Stats{}, addr: make(chan string, 1), done: make(chan error, 1), cancel: cancel}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	go func() {
-		r.done <- Run(ctx, Options{Config: cfg, Stats: r.stats, Log: log, OnReady: func(a string) { r.addr <- a }})
-	}()
-	select {
-	case a := <-r.addr:
-		r.url = "http://" + a
-	case err := <-r.done:
-		t.Fatalf("Run ended before it was ready: %v", err)
-	case <-time.After(60 * time.Second):
-		t.Fatal("not ready after 60 s")
-	}
-	return r
+	return startWith(t, cfg, func(*Options) {})
 }
 
 func (r *runner) stop(t *testing.T) {

@@ -400,3 +400,42 @@ type Store interface {
 	Briefings
 	Close() error
 }
+
+// UTCPost returns p with its times in UTC, so that stored JSON reads back
+// in UTC whatever zone the producer used. p's Account is copied, not
+// changed. Backends call it before writing.
+func UTCPost(p post.Post) post.Post {
+	p.Time = p.Time.UTC()
+	if p.Account != nil {
+		a := *p.Account
+		a.CreatedAt = a.CreatedAt.UTC()
+		a.ObservedAt = a.ObservedAt.UTC()
+		p.Account = &a
+	}
+	return p
+}
+
+// UTCCluster returns c with its times in UTC. Edges and evidence are
+// copied, never changed in place: the caller still owns c.
+func UTCCluster(c post.Cluster) post.Cluster {
+	c.Detected = c.Detected.UTC()
+	c.FirstSeen = c.FirstSeen.UTC()
+	c.LastSeen = c.LastSeen.UTC()
+	if c.Edges != nil {
+		edges := make([]post.Edge, len(c.Edges))
+		for i, e := range c.Edges {
+			e.First, e.Last = e.First.UTC(), e.Last.UTC()
+			if e.Evidence != nil {
+				ev := make([]post.Evidence, len(e.Evidence))
+				for j, x := range e.Evidence {
+					x.TimeA, x.TimeB = x.TimeA.UTC(), x.TimeB.UTC()
+					ev[j] = x
+				}
+				e.Evidence = ev
+			}
+			edges[i] = e
+		}
+		c.Edges = edges
+	}
+	return c
+}

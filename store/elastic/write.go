@@ -84,7 +84,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 	last := map[string]int{}
 	ps := make([]post.Post, len(posts))
 	for i := range posts {
-		p := utcPost(posts[i])
+		p := store.UTCPost(posts[i])
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("elastic: put posts: post %d: %w", i, err)
 		}
@@ -224,7 +224,7 @@ func (s *Store) PutClusters(ctx context.Context, cs []post.Cluster) error {
 	}
 	acts := make([]action, 0, len(order))
 	for _, id := range order {
-		c := utcCluster(cs[best[id]])
+		c := store.UTCCluster(cs[best[id]])
 		doc := clusterDoc{Cluster: c, Size: len(c.Members), Summary: store.Summarize(&c)}
 		doc.Vigie.DetectedNS, doc.Vigie.LastSeenNS = nanos(c.Detected), nanos(c.LastSeen)
 		src, err := json.Marshal(&doc)
@@ -319,38 +319,3 @@ func (s *Store) putDoc(ctx context.Context, index, key string, src []byte) error
 	return s.do(ctx, http.MethodPut, "/"+url.PathEscape(index)+"/_doc/"+url.PathEscape(docID(key)), q, src, nil)
 }
 
-// utcPost returns p with its times in UTC; p's Account is copied.
-func utcPost(p post.Post) post.Post {
-	p.Time = p.Time.UTC()
-	if p.Account != nil {
-		a := *p.Account
-		a.CreatedAt = a.CreatedAt.UTC()
-		a.ObservedAt = a.ObservedAt.UTC()
-		p.Account = &a
-	}
-	return p
-}
-
-// utcCluster returns c with its times in UTC, copying edges and evidence.
-func utcCluster(c post.Cluster) post.Cluster {
-	c.Detected = c.Detected.UTC()
-	c.FirstSeen = c.FirstSeen.UTC()
-	c.LastSeen = c.LastSeen.UTC()
-	if c.Edges != nil {
-		edges := make([]post.Edge, len(c.Edges))
-		for i, e := range c.Edges {
-			e.First, e.Last = e.First.UTC(), e.Last.UTC()
-			if e.Evidence != nil {
-				ev := make([]post.Evidence, len(e.Evidence))
-				for j, x := range e.Evidence {
-					x.TimeA, x.TimeB = x.TimeA.UTC(), x.TimeB.UTC()
-					ev[j] = x
-				}
-				e.Evidence = ev
-			}
-			edges[i] = e
-		}
-		c.Edges = edges
-	}
-	return c
-}

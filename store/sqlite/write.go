@@ -116,7 +116,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 	}
 	rows := make([]row, len(posts))
 	for i := range posts {
-		p := utcPost(posts[i])
+		p := store.UTCPost(posts[i])
 		if err := p.Validate(); err != nil {
 			return fmt.Errorf("sqlite: put posts: post %d: %w", i, err)
 		}
@@ -212,7 +212,7 @@ func (s *Store) PutClusters(ctx context.Context, cs []post.Cluster) error {
 	}
 	rows := make([]row, len(cs))
 	for i := range cs {
-		c := utcCluster(cs[i])
+		c := store.UTCCluster(cs[i])
 		if c.ID == "" {
 			return fmt.Errorf("sqlite: put clusters: cluster %d: %w", i, &post.FieldError{Field: "id", Reason: "missing"})
 		}
@@ -307,41 +307,3 @@ func (s *Store) SaveCheckpoint(ctx context.Context, name string, data []byte) er
 	})
 }
 
-// utcPost returns p with its times in UTC, so the stored JSON reads back
-// in UTC whatever zone the producer used. p's Account is copied, not
-// changed.
-func utcPost(p post.Post) post.Post {
-	p.Time = p.Time.UTC()
-	if p.Account != nil {
-		a := *p.Account
-		a.CreatedAt = a.CreatedAt.UTC()
-		a.ObservedAt = a.ObservedAt.UTC()
-		p.Account = &a
-	}
-	return p
-}
-
-// utcCluster returns c with its times in UTC. Edges and evidence are
-// copied, never changed in place: the caller still owns c.
-func utcCluster(c post.Cluster) post.Cluster {
-	c.Detected = c.Detected.UTC()
-	c.FirstSeen = c.FirstSeen.UTC()
-	c.LastSeen = c.LastSeen.UTC()
-	if c.Edges != nil {
-		edges := make([]post.Edge, len(c.Edges))
-		for i, e := range c.Edges {
-			e.First, e.Last = e.First.UTC(), e.Last.UTC()
-			if e.Evidence != nil {
-				ev := make([]post.Evidence, len(e.Evidence))
-				for j, x := range e.Evidence {
-					x.TimeA, x.TimeB = x.TimeA.UTC(), x.TimeB.UTC()
-					ev[j] = x
-				}
-				e.Evidence = ev
-			}
-			edges[i] = e
-		}
-		c.Edges = edges
-	}
-	return c
-}
