@@ -318,4 +318,3 @@ func (s *Store) putDoc(ctx context.Context, index, key string, src []byte) error
 	}
 	return s.do(ctx, http.MethodPut, "/"+url.PathEscape(index)+"/_doc/"+url.PathEscape(docID(key)), q, src, nil)
 }
-

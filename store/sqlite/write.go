@@ -306,4 +306,3 @@ func (s *Store) SaveCheckpoint(ctx context.Context, name string, data []byte) er
 		return err
 	})
 }
-
