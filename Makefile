@@ -19,8 +19,9 @@ build: ## build bin/vigie
 run: build ## replay the bundled election scenario on the embedded default and serve http://127.0.0.1:8080
 	./$(BIN) run
 
-test: ## unit and end-to-end tests on the embedded broker and store, with the race detector
+test: ## unit and end-to-end tests on the embedded broker and store: every package with the race detector, then the full-scenario replays without it
 	$(GO) test -race -timeout 40m $(PKGS)
+	$(GO) test -timeout 20m -run 'TestEndToEnd|TestEvalReplaysBundledScenario' ./app/
 
 test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch suites (store/elastic conformance): bus conformance, pipeline end to end, kill -9 of a graph worker, two workers (starts a broker unless one runs)
 	scripts/kafka.sh install
@@ -29,6 +30,7 @@ test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch s
 		if scripts/elasticsearch.sh status >/dev/null; then es=; else scripts/elasticsearch.sh start >/dev/null || { [ -n "$$started" ] && scripts/kafka.sh stop; exit 1; }; es=1; fi; \
 		trap '[ -n "$$es" ] && scripts/elasticsearch.sh stop; [ -n "$$started" ] && scripts/kafka.sh stop' EXIT; \
 		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} VIGIE_TEST_ELASTICSEARCH=http://127.0.0.1:$${VIGIE_ES_PORT:-19200} $(GO) test -race -timeout 40m $(PKGS) && \
+		$(GO) test -timeout 20m -run 'TestEndToEnd|TestEvalReplaysBundledScenario' ./app/ && \
 		VIGIE_TEST_KAFKA=127.0.0.1:$${VIGIE_KAFKA_PORT:-19092} $(MAKE) --no-print-directory test-kafka
 
 test-kafka: ## the real-Kafka pipeline tests (app/kafka_test.go) without the race detector; needs VIGIE_TEST_KAFKA (test-integration and .ci/run start a broker)

@@ -163,6 +163,7 @@ func memberLists(cs map[string][]string) [][]string {
 // and restart in the middle and checks that nothing was lost and the same
 // clusters come out.
 func TestEndToEnd(t *testing.T) {
+	skipFullReplayUnderRace(t)
 	truth := loadTruth(t)
 	began := time.Now()
 	dir := t.TempDir()
@@ -237,6 +238,19 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("clusters after a restart differ from an uninterrupted run:\n got %v\nwant %v", got, want)
 		}
 	})
+}
+
+// skipFullReplayUnderRace skips a test that replays the whole bundled
+// scenario when the race detector is compiled in. Under -race the graph
+// stage runs about ten times slower, and one replay alone took over ten
+// minutes on 2 cores; `make test` therefore runs these tests in a second
+// pass without -race, after the race pass over every package (whose own
+// pipeline tests run the same stages on the embedded broker under -race).
+func skipFullReplayUnderRace(t *testing.T) {
+	t.Helper()
+	if raceDetector {
+		t.Skip("full-scenario replay: make test runs it without -race in its second pass (go test -run 'TestEndToEnd|TestEvalReplaysBundledScenario' ./app)")
+	}
 }
 
 // testWriter sends the pipeline's log lines of interest to the test log,

@@ -128,6 +128,7 @@ func TestEvalBadInput(t *testing.T) {
 // TestEvalReplaysBundledScenario runs `vigie eval` as a user would: a full
 // replay of the bundled scenario through every stage, then the scores.
 func TestEvalReplaysBundledScenario(t *testing.T) {
+	skipFullReplayUnderRace(t)
 	if testing.Short() {
 		t.Skip("-short: skipping a full replay of the bundled scenario")
 	}
