@@ -176,6 +176,22 @@ func NormalizeHashtag(tag string) string {
 	return strings.ToLower(strings.TrimLeft(strings.TrimSpace(tag), "#"))
 }
 
+// NormalizeTags gives the distinct non-empty normalized hashtags of tags,
+// in their first order: what every backend stores and searches.
+func NormalizeTags(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		n := NormalizeHashtag(t)
+		if n == "" || seen[n] {
+			continue
+		}
+		seen[n] = true
+		out = append(out, n)
+	}
+	return out
+}
+
 // ClusterSummary is what a list of clusters shows: a cluster without its
 // edges, members and evidence, which can be large.
 type ClusterSummary struct {

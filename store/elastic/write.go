@@ -105,7 +105,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		if last[p.Key()] != i {
 			continue
 		}
-		tags := normalizeTags(p.Hashtags)
+		tags := store.NormalizeTags(p.Hashtags)
 		doc := postDoc{Post: *p, Vigie: postMeta{
 			Key: p.Key(), AuthorKey: p.AuthorKey(), TimeNS: nanos(p.Time), Tags: tags,
 			Terms: postTerms{Text: terms(p.Text), Hashtags: terms(strings.Join(tags, " "))},
@@ -181,21 +181,6 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		s.markRecent(ix)
 	}
 	return s.bulk(ctx, "put posts", acts)
-}
-
-// normalizeTags gives the distinct non-empty normalized hashtags, in order.
-func normalizeTags(tags []string) []string {
-	out := make([]string, 0, len(tags))
-	seen := make(map[string]bool, len(tags))
-	for _, t := range tags {
-		n := store.NormalizeHashtag(t)
-		if n == "" || seen[n] {
-			continue
-		}
-		seen[n] = true
-		out = append(out, n)
-	}
-	return out
 }
 
 // PutClusters implements store.Writer.

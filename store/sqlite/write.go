@@ -124,7 +124,7 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		if err != nil {
 			return fmt.Errorf("sqlite: put posts: post %s: %w", p.Key(), err)
 		}
-		r := row{p: p, body: body, tags: normalizeTags(p.Hashtags)}
+		r := row{p: p, body: body, tags: store.NormalizeTags(p.Hashtags)}
 		if a := p.Account; a != nil {
 			snap, err := json.Marshal(a)
 			if err != nil {
@@ -184,21 +184,6 @@ func (s *Store) PutPosts(ctx context.Context, posts []post.Post) error {
 		}
 		return nil
 	})
-}
-
-// normalizeTags gives the distinct non-empty normalized hashtags, in order.
-func normalizeTags(tags []string) []string {
-	out := make([]string, 0, len(tags))
-	seen := make(map[string]bool, len(tags))
-	for _, t := range tags {
-		n := store.NormalizeHashtag(t)
-		if n == "" || seen[n] {
-			continue
-		}
-		seen[n] = true
-		out = append(out, n)
-	}
-	return out
 }
 
 // PutClusters implements store.Writer.
