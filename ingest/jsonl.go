@@ -55,6 +55,9 @@ type JSONL struct {
 	f    *os.File
 	r    *bufio.Reader
 	pos  Position
+	// decode turns one non-blank line into a post; nil is DecodeLine.
+	// OpenMappedJSONL sets a field mapping here.
+	decode func(name string, line []byte) (post.Post, error)
 }
 
 // OpenJSONL opens path and seeks to from (the zero Position reads it all).
@@ -106,7 +109,11 @@ func (j *JSONL) Next(ctx context.Context) (post.Post, error) {
 			}
 			continue
 		}
-		p, derr := DecodeLine(fmt.Sprintf("%s:%d", j.name, j.pos.Line), line)
+		decode := j.decode
+		if decode == nil {
+			decode = DecodeLine
+		}
+		p, derr := decode(fmt.Sprintf("%s:%d", j.name, j.pos.Line), line)
 		if derr != nil {
 			return post.Post{}, &RecordError{Source: j.name, Line: j.pos.Line, Raw: line, Err: derr}
 		}

@@ -1,14 +1,10 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -224,14 +220,10 @@ func parseMappedTime(s, format string) (time.Time, error) {
 
 // MappedJSONL reads JSON lines of any shape through a FieldMapping whose
 // names are JSON object keys, dotted to reach into nested objects. It
-// implements Source; positions are byte offsets and lines, as for JSONL.
+// implements Source; it is a JSONL reader (same lines, positions and
+// errors) with the mapping as its decoder.
 type MappedJSONL struct {
-	name string
-	f    *os.File
-	r    *bufio.Reader
-	pos  Position
-	m    FieldMapping
-	path map[string][]string // dotted name → its parts, split once
+	*JSONL
 }
 
 // OpenMappedJSONL opens path with mapping m and seeks to from.
@@ -239,64 +231,18 @@ func OpenMappedJSONL(path string, m FieldMapping, from Position) (*MappedJSONL, 
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	j, err := OpenJSONL(path, from)
 	if err != nil {
-		return nil, fmt.Errorf("ingest: open %s: %w", path, err)
+		return nil, err
 	}
-	if from.Offset > 0 {
-		if _, err := f.Seek(from.Offset, io.SeekStart); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("ingest: seek %s to %d: %w", path, from.Offset, err)
-		}
-	}
-	j := &MappedJSONL{name: path, f: f, r: bufio.NewReaderSize(f, 256<<10), pos: from, m: m, path: map[string][]string{}}
+	paths := map[string][]string{} // dotted name → its parts, split once
 	for _, mf := range m.fields() {
 		if mf.source != "" {
-			j.path[mf.source] = strings.Split(mf.source, ".")
+			paths[mf.source] = strings.Split(mf.source, ".")
 		}
 	}
-	return j, nil
-}
-
-// Position returns where the next Next will read.
-func (j *MappedJSONL) Position() Position { return j.pos }
-
-// Close closes the file.
-func (j *MappedJSONL) Close() error { return j.f.Close() }
-
-// Next returns the next post; a bad line comes back as a *RecordError
-// naming the line and the mapped field. Blank lines are skipped.
-func (j *MappedJSONL) Next(ctx context.Context) (post.Post, error) {
-	if err := ctx.Err(); err != nil {
-		return post.Post{}, err
-	}
-	for {
-		line, n, tooLong, err := readLine(j.r)
-		if n == 0 && err != nil {
-			if errors.Is(err, io.EOF) {
-				return post.Post{}, io.EOF
-			}
-			return post.Post{}, fmt.Errorf("ingest: read %s: %w", j.name, err)
-		}
-		j.pos.Offset += n
-		j.pos.Line++
-		if tooLong {
-			return post.Post{}, &RecordError{Source: j.name, Line: j.pos.Line, Raw: line,
-				Err: fmt.Errorf("line longer than %d bytes", MaxLineBytes)}
-		}
-		line = bytes.TrimSpace(line)
-		if len(line) == 0 {
-			if err != nil {
-				return post.Post{}, io.EOF
-			}
-			continue
-		}
-		p, derr := DecodeMappedJSON(&j.m, j.path, line)
-		if derr != nil {
-			return post.Post{}, &RecordError{Source: j.name, Line: j.pos.Line, Raw: line, Err: derr}
-		}
-		return p, nil
-	}
+	j.decode = func(_ string, line []byte) (post.Post, error) { return DecodeMappedJSON(&m, paths, line) }
+	return &MappedJSONL{j}, nil
 }
 
 // DecodeMappedJSON decodes one JSON object through mapping m. paths caches
