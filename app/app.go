@@ -91,6 +91,19 @@ func Run(ctx context.Context, o Options) error {
 	}
 	has := func(s string) bool { return slices.Contains(stages, s) }
 	needsBus := slices.ContainsFunc(stages, func(s string) bool { return s != StageServe && s != StageBrief })
+	// Access control first: a server that must not start should say so
+	// before anything else starts (docs/security.md).
+	var access *web.Access
+	if has(StageServe) {
+		if err := cfg.HTTP.CheckExposure(); err != nil {
+			return err
+		}
+		var err error
+		if access, err = web.AccessFromConfig(cfg.HTTP, cfg.Alerts.APIToken, log.With("stage", StageServe)); err != nil {
+			return err
+		}
+		defer access.Close()
+	}
 
 	// The store first: every stage but serve-alone writes to it, and the
 	// checkpoints live there.
@@ -117,7 +130,7 @@ func Run(ctx context.Context, o Options) error {
 			log.Info("embedded Kafka-protocol broker started", "addr", emb.Addr(), "dir", filepath.Join(cfg.DataDir, "broker"))
 		}
 	}
-	busCfg := bus.Config{Brokers: brokers, BatchSize: cfg.Bus.BatchSize}
+	busCfg := bus.Config{Brokers: brokers, BatchSize: cfg.Bus.BatchSize, Log: log.With("component", "bus")}
 	if err := secureBus(&busCfg, cfg, log); err != nil {
 		return err
 	}
@@ -268,7 +281,7 @@ func Run(ctx context.Context, o Options) error {
 	var httpAddr string
 	if has(StageServe) {
 		srv := &web.Server{Addr: cfg.HTTP.Addr, Store: st, Log: log.With("stage", StageServe), Ready: ready.Load,
-			Subscriptions: ap.Registry, APIToken: cfg.Alerts.APIToken,
+			Subscriptions: ap.Registry, APIToken: cfg.Alerts.APIToken, Access: access,
 			Metrics: metrics.MetricsHandler()}
 		if needsBus {
 			srv.Live = func() map[string]any { return liveStats(stats) }

@@ -37,6 +37,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	truthPath := fl.String("truth", "", "answer key (default: SCENARIO/truth.json)")
 	asJSON := fl.Bool("json", false, "print the report as JSON instead of tables")
 	timeout := fl.Duration("timeout", 15*time.Minute, "give up a replay that has not settled after this long")
+	keep := fl.String("keep", "", "replay into this new directory and keep its store (score it again, or inspect it, with --data-dir)")
 	var cf commonFlags
 	fl.StringVar(&cf.configPath, "config", "", "YAML configuration file (detection settings; its store with --data-dir)")
 	fl.StringVar(&cf.dataDir, "data-dir", "", "score the existing embedded store in this directory instead of replaying")
@@ -68,11 +69,15 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return err
 		}
 	} else {
-		tmp, err := os.MkdirTemp("", "vigie-eval-")
-		if err != nil {
-			return err
+		tmp := *keep
+		if tmp == "" {
+			if tmp, err = os.MkdirTemp("", "vigie-eval-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(tmp)
+		} else if err := os.Mkdir(tmp, 0o755); err != nil {
+			return fmt.Errorf("--keep: %w", err) // a fresh directory: never score an older run's leftovers
 		}
-		defer os.RemoveAll(tmp)
 		cf.dataDir = tmp
 		cf.source = filepath.Join(*dir, "posts.jsonl")
 		cf.httpAddr = "127.0.0.1:0"

@@ -16,8 +16,12 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -58,6 +62,88 @@ type Config struct {
 	// Observer, when set, is told about produces, fetches and errors (the
 	// ops package turns this into Prometheus metrics).
 	Observer Observer
+	// Log receives a warning while the brokers are unreachable (see
+	// Transient); nil logs nothing.
+	Log *slog.Logger
+}
+
+// Waits between attempts while the brokers are unreachable: the client
+// library's own retries (about ten seconds) are exhausted by then.
+var (
+	transientFirst = 250 * time.Millisecond
+	transientMax   = 5 * time.Second
+	warnEvery      = 10 * time.Second
+)
+
+// Transient reports whether err is one the brokers or the network heal by
+// themselves: a refused or reset connection, a timeout, a leader or
+// coordinator moving, a rebalance. Producers, fetches and commits retry
+// those until their context ends, so a broker restarted, or away for
+// minutes, stalls the stages instead of stopping them; every retry is
+// counted by the Observer and logged. Anything else (a record too large,
+// an authorization or TLS failure, a closed client) is returned at once.
+func Transient(err error) bool {
+	if err == nil {
+		return false
+	}
+	var we kafka.WriteErrors
+	if errors.As(err, &we) {
+		some := false
+		for _, e := range we {
+			if e == nil {
+				continue
+			}
+			if !Transient(e) {
+				return false
+			}
+			some = true
+		}
+		return some
+	}
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		switch ke {
+		case kafka.RebalanceInProgress, kafka.IllegalGeneration, kafka.UnknownMemberId:
+			// The group moved on (a broker restart ends every
+			// generation); the next generation takes the request.
+			return true
+		}
+		return ke.Temporary()
+	}
+	if errors.Is(err, io.ErrClosedPipe) {
+		return false // the client was closed
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// retrier paces retries of transient errors and logs them, once every
+// warnEvery at most per client.
+type retrier struct {
+	log      *slog.Logger
+	lastWarn atomic.Int64
+}
+
+// wait logs err and sleeps before attempt n+1; false when ctx ended.
+func (r *retrier) wait(ctx context.Context, n int, what string, err error) bool {
+	if now := time.Now().UnixNano(); r.log != nil && now-r.lastWarn.Load() >= int64(warnEvery) {
+		r.lastWarn.Store(now)
+		r.log.Warn("Kafka unreachable or moving; retrying", "what", what, "attempt", n, "err", err)
+	}
+	d := transientFirst
+	for i := 1; i < n && d < transientMax; i++ {
+		d *= 2
+	}
+	t := time.NewTimer(min(d, transientMax))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // transport returns a kafka-go transport with the connection security of
@@ -96,6 +182,7 @@ type Producer struct {
 	w   *kafka.Writer
 	tr  *kafka.Transport
 	obs Observer
+	rt  retrier
 }
 
 // NewProducer returns a producer. Records are partitioned by key hash (the
@@ -106,7 +193,7 @@ func NewProducer(cfg Config) (*Producer, error) {
 		return nil, err
 	}
 	tr := cfg.transport()
-	return &Producer{tr: tr, obs: observerOr(cfg.Observer), w: &kafka.Writer{
+	return &Producer{tr: tr, obs: observerOr(cfg.Observer), rt: retrier{log: cfg.Log}, w: &kafka.Writer{
 		Transport:              tr,
 		Addr:                   kafka.TCP(cfg.Brokers...),
 		Balancer:               &kafka.Hash{},
@@ -122,6 +209,8 @@ func NewProducer(cfg Config) (*Producer, error) {
 }
 
 // Produce writes msgs, each with its Topic set, and waits for their acks.
+// Transient failures are retried until ctx ends (a retry may write some
+// records twice, which deterministic IDs downstream make harmless).
 func (p *Producer) Produce(ctx context.Context, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -132,11 +221,18 @@ func (p *Producer) Produce(ctx context.Context, msgs ...Message) error {
 		}
 	}
 	start := time.Now()
-	if err := p.w.WriteMessages(ctx, msgs...); err != nil {
+	for n := 1; ; n++ {
+		err := p.w.WriteMessages(ctx, msgs...)
+		if err == nil {
+			break
+		}
 		if ctx.Err() == nil {
 			p.obs.ProduceError(msgs[0].Topic)
 		}
-		return fmt.Errorf("bus: produce %d records to %s: %w", len(msgs), msgs[0].Topic, err)
+		err = fmt.Errorf("bus: produce %d records to %s: %w", len(msgs), msgs[0].Topic, err)
+		if ctx.Err() != nil || !Transient(err) || !p.rt.wait(ctx, n, "produce to "+msgs[0].Topic, err) {
+			return err
+		}
 	}
 	p.obs.Produced(msgs, time.Since(start))
 	return nil
@@ -164,6 +260,7 @@ type Consumer struct {
 	group string
 	topic string
 	obs   Observer
+	rt    retrier
 }
 
 // NewConsumer joins group on topic. A new group starts at the earliest
@@ -201,23 +298,34 @@ func NewConsumer(cfg Config, group, topic string) (*Consumer, error) {
 			SASLMechanism: cfg.SASL,
 		},
 	})
-	return &Consumer{r: r, group: group, topic: topic, obs: observerOr(cfg.Observer)}, nil
+	return &Consumer{r: r, group: group, topic: topic, obs: observerOr(cfg.Observer), rt: retrier{log: cfg.Log}}, nil
 }
 
 // Fetch returns the next record without committing it. It returns ctx's
 // error when ctx ends first; the consumer stays usable after a deadline,
-// which stages use to notice that their input went idle.
+// which stages use to notice that their input went idle. While the
+// brokers are unreachable it waits (the reader reconnects and rejoins
+// its group by itself), counting and logging the errors.
 func (c *Consumer) Fetch(ctx context.Context) (Message, error) {
-	m, err := c.r.FetchMessage(ctx)
-	if err != nil {
+	for n := 1; ; n++ {
+		m, err := c.r.FetchMessage(ctx)
+		if err == nil {
+			c.obs.Fetched(c.group, m)
+			return m, nil
+		}
 		if ctx.Err() != nil {
 			return Message{}, ctx.Err()
 		}
 		c.obs.FetchError(c.group, c.topic)
-		return Message{}, fmt.Errorf("bus: fetch %s for %s: %w", c.topic, c.group, err)
+		err = fmt.Errorf("bus: fetch %s for %s: %w", c.topic, c.group, err)
+		// io.EOF alone means the reader was closed.
+		if errors.Is(err, io.EOF) || !Transient(err) {
+			return Message{}, err
+		}
+		if !c.rt.wait(ctx, n, "fetch "+c.topic+" for "+c.group, err) {
+			return Message{}, ctx.Err()
+		}
 	}
-	c.obs.Fetched(c.group, m)
-	return m, nil
 }
 
 // Commit marks msgs (and everything before them on their partitions) done.
@@ -225,11 +333,20 @@ func (c *Consumer) Commit(ctx context.Context, msgs ...Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
-	if err := c.r.CommitMessages(ctx, msgs...); err != nil {
+	for n := 1; ; n++ {
+		err := c.r.CommitMessages(ctx, msgs...)
+		if err == nil {
+			break
+		}
 		if ctx.Err() == nil {
 			c.obs.CommitError(c.group, c.topic)
 		}
-		return fmt.Errorf("bus: commit %s for %s: %w", c.topic, c.group, err)
+		err = fmt.Errorf("bus: commit %s for %s: %w", c.topic, c.group, err)
+		// Committing again is safe: the offsets are those of records
+		// already made durable, in this generation or the next.
+		if ctx.Err() != nil || !Transient(err) || !c.rt.wait(ctx, n, "commit "+c.topic+" for "+c.group, err) {
+			return err
+		}
 	}
 	c.obs.Committed(c.group, msgs)
 	return nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-osint/vigie/election"
+	"github.com/vigie-osint/vigie/privacy"
 )
 
 // Duration is a time.Duration read from YAML or env as "90s", "15m", "72h".
@@ -59,6 +61,7 @@ type Config struct {
 	HTTP    HTTP    `yaml:"http"`
 	Ops     Ops     `yaml:"ops"`
 	Log     Log     `yaml:"log"`
+	Privacy Privacy `yaml:"privacy"`
 }
 
 // Bus configures Kafka.
@@ -409,10 +412,114 @@ type Scoring struct {
 	Election string `yaml:"election"`
 }
 
-// HTTP configures the API and UI server.
+// HTTP configures the API and UI server and who may use it
+// (docs/security.md). Vigie runs during elections, when its API is a
+// target: anywhere but loopback it refuses to start without
+// authentication (CheckExposure).
 type HTTP struct {
 	// Addr to listen on. Default "127.0.0.1:8080".
 	Addr string `yaml:"addr"`
+	// Auth: bearer tokens with roles and trusted reverse-proxy headers.
+	// None configured (the default) leaves the API and UI open to anyone
+	// who can reach Addr, which is allowed on loopback only.
+	Auth HTTPAuth `yaml:"auth"`
+	// CORSOrigins lists the origins ("https://dash.example.org") whose
+	// scripts may call the API with a bearer token. Default none: no
+	// Access-Control-Allow-Origin is ever sent.
+	CORSOrigins []string `yaml:"cors_origins"`
+	// RateLimit bounds requests per client (its identity, else its IP).
+	RateLimit HTTPRateLimit `yaml:"rate_limit"`
+	// AuditFile receives one JSON line per export (bulk data read through
+	// the API, graph exports), append-only. Default <data_dir>/audit.jsonl.
+	AuditFile string `yaml:"audit_file"`
+}
+
+// HTTPAuth configures authentication. Roles: analyst reads (UI, API,
+// exports); admin also changes things (subscriptions) and reads the
+// audit log. alerts.api_token, when set, is one more admin token.
+type HTTPAuth struct {
+	// Tokens are bearer tokens ("Authorization: Bearer <token>", or
+	// exchanged for a session cookie at /login). Each has a name (logged
+	// and audited instead of the token), a role, and its value in exactly
+	// one of token, token_file (a mounted secret) or token_env.
+	Tokens []HTTPToken `yaml:"tokens"`
+	// TokensFile holds more tokens, one "name role token" per line (#
+	// comments), so a Kubernetes Secret can carry them. Read at start.
+	TokensFile string `yaml:"tokens_file"`
+	// TrustedProxies are the addresses or CIDR prefixes of reverse proxies
+	// (oauth2-proxy, nginx auth_request) whose user and group headers are
+	// believed. The headers from any other peer are ignored: anyone can
+	// send them.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// UserHeader names the authenticated user. Default X-Forwarded-User.
+	UserHeader string `yaml:"user_header"`
+	// GroupsHeader lists the user's groups, comma-separated. Default
+	// X-Forwarded-Groups.
+	GroupsHeader string `yaml:"groups_header"`
+	// AdminGroups: a proxied user in one of these groups is an admin.
+	AdminGroups []string `yaml:"admin_groups"`
+	// AnalystGroups: a proxied user in one of these groups is an analyst.
+	// Empty: every proxied user not an admin is an analyst.
+	AnalystGroups []string `yaml:"analyst_groups"`
+	// SessionKeyFile holds the key (at least 32 bytes) that signs session
+	// cookies. Default: a random key per start, so sessions end when Vigie
+	// restarts; set it to share sessions between replicas.
+	SessionKeyFile string `yaml:"session_key_file"`
+	// SessionTTL is how long a browser session lasts. Default 12h.
+	SessionTTL Duration `yaml:"session_ttl"`
+}
+
+// HTTPToken is one bearer token.
+type HTTPToken struct {
+	Name string `yaml:"name"`
+	// Role: analyst or admin.
+	Role string `yaml:"role"`
+	// Token itself (at least 16 characters); printed as [redacted].
+	Token     Secret `yaml:"token"`
+	TokenFile string `yaml:"token_file"`
+	TokenEnv  string `yaml:"token_env"`
+}
+
+// HTTPRateLimit is a token bucket per client; /healthz, /readyz and the
+// static files are exempt.
+type HTTPRateLimit struct {
+	// RPS: sustained requests per second. Default 20; negative disables.
+	RPS float64 `yaml:"rps"`
+	// Burst: requests allowed at once. Default 200 (a page with its
+	// scripts, or a script listing clusters, fits).
+	Burst int `yaml:"burst"`
+}
+
+// AuthConfigured reports whether any authentication is set up in
+// http.auth (alerts.api_token alone guards changes, not reads).
+func (h HTTP) AuthConfigured() bool {
+	return len(h.Auth.Tokens) > 0 || h.Auth.TokensFile != "" || len(h.Auth.TrustedProxies) > 0
+}
+
+// CheckExposure refuses to serve beyond loopback without authentication:
+// an open Vigie on a public address during an election hands its data
+// and its webhooks to anyone. `vigie serve` and `vigie run` call it
+// before listening.
+func (h HTTP) CheckExposure() error {
+	if h.AuthConfigured() || IsLoopback(h.Addr) {
+		return nil
+	}
+	return &KeyError{Key: "http.addr", Reason: fmt.Sprintf("%q is not a loopback address and no authentication is configured: "+
+		"set http.auth.tokens, http.auth.tokens_file or http.auth.trusted_proxies (docs/security.md), or listen on 127.0.0.1", h.Addr)}
+}
+
+// IsLoopback reports whether the host of a host:port address is a
+// loopback address or "localhost". An empty host means every interface.
+func IsLoopback(addr string) bool {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // Ops configures the operations endpoint of a standalone stage.
@@ -422,6 +529,44 @@ type Ops struct {
 	// `vigie run` the main HTTP server (http.addr) serves them anyway.
 	Addr string `yaml:"addr"`
 }
+
+// Privacy limits the personal data Vigie keeps and hands out (package
+// privacy; docs/privacy.md). Everything is off by default: analysts need
+// real handles, and deleting evidence must be a decision.
+type Privacy struct {
+	// Pseudonymise lists where account handles, keys, display names and
+	// @mentions are replaced by keyed pseudonyms (acct_…): exports (`vigie
+	// graph export`), briefings (HTML, Markdown, stored copies) and alerts
+	// (webhook payloads). Default: none.
+	Pseudonymise []string `yaml:"pseudonymise"`
+	// Key is the secret of the keyed hash (HMAC-SHA256), at least 16
+	// bytes; printed as [redacted]. Prefer KeyFile (a mounted secret) or
+	// VIGIE_PRIVACY_KEY. The same key gives the same pseudonyms across
+	// runs; changing it unlinks them.
+	Key Secret `yaml:"key"`
+	// KeyFile is read at start; a trailing newline is dropped.
+	KeyFile string `yaml:"key_file"`
+	// PostRetention: raw posts whose time is older than this are deleted
+	// from the store, checked every RetentionEvery by the index stage. A
+	// Go duration ("720h") or days ("30d"); "0" (the default) keeps posts
+	// forever.
+	PostRetention string `yaml:"post_retention"`
+	// RetentionEvery: how often the index stage deletes expired posts.
+	// Default 1h.
+	RetentionEvery Duration `yaml:"retention_every"`
+}
+
+// PseudonymiseTargets are the values privacy.pseudonymise accepts.
+var PseudonymiseTargets = []string{"exports", "briefings", "alerts"}
+
+// Pseudonymises reports whether target ("exports", "briefings",
+// "alerts") is to be pseudonymised.
+func (p Privacy) Pseudonymises(target string) bool { return slices.Contains(p.Pseudonymise, target) }
+
+// Retention gives privacy.post_retention as a duration (0 = forever).
+// Validate has checked it, so an error here is only for a Config built
+// without Validate.
+func (p Privacy) Retention() (time.Duration, error) { return privacy.ParseRetention(p.PostRetention) }
 
 // Log configures logging.
 type Log struct {
@@ -523,9 +668,18 @@ func (c *Config) fill() {
 	defDur(&c.Brief.Grace, time.Hour)
 	defDur(&c.Brief.CheckEvery, 30*time.Second)
 	def(&c.HTTP.Addr, "127.0.0.1:8080")
+	def(&c.HTTP.Auth.UserHeader, "X-Forwarded-User")
+	def(&c.HTTP.Auth.GroupsHeader, "X-Forwarded-Groups")
+	defDur(&c.HTTP.Auth.SessionTTL, 12*time.Hour)
+	if c.HTTP.RateLimit.RPS == 0 {
+		c.HTTP.RateLimit.RPS = 20
+	}
+	defInt(&c.HTTP.RateLimit.Burst, 200)
+	def(&c.HTTP.AuditFile, c.DataDir+"/audit.jsonl")
 	def(&c.Brief.BaseURL, "http://"+c.HTTP.Addr)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
+	defDur(&c.Privacy.RetentionEvery, time.Hour)
 }
 
 // KeyError names the configuration key that is wrong.
@@ -787,9 +941,7 @@ func (c *Config) Validate() error {
 	if u, err := url.Parse(c.Brief.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		bad("brief.base_url", "%q must be an http or https URL", c.Brief.BaseURL)
 	}
-	if !strings.Contains(c.HTTP.Addr, ":") {
-		bad("http.addr", "%q must be host:port", c.HTTP.Addr)
-	}
+	c.validateHTTP(bad)
 	if c.Ops.Addr != "" && !strings.Contains(c.Ops.Addr, ":") {
 		bad("ops.addr", "%q must be host:port", c.Ops.Addr)
 	}
@@ -802,6 +954,26 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	for i, t := range c.Privacy.Pseudonymise {
+		if !slices.Contains(PseudonymiseTargets, t) {
+			bad(fmt.Sprintf("privacy.pseudonymise[%d]", i), "must be exports, briefings or alerts, got %q", t)
+		}
+	}
+	switch {
+	case c.Privacy.Key != "" && c.Privacy.KeyFile != "":
+		bad("privacy.key", "set privacy.key or privacy.key_file, not both")
+	case len(c.Privacy.Pseudonymise) > 0 && c.Privacy.Key == "" && c.Privacy.KeyFile == "":
+		bad("privacy.key", "privacy.pseudonymise needs a secret key: set privacy.key_file (or privacy.key, VIGIE_PRIVACY_KEY)")
+	case c.Privacy.Key != "" && len(c.Privacy.Key) < 16:
+		// The length only: the key itself is never put in a message.
+		bad("privacy.key", "must be at least 16 bytes, got %d", len(c.Privacy.Key))
+	}
+	if _, err := privacy.ParseRetention(c.Privacy.PostRetention); err != nil {
+		bad("privacy.post_retention", "%v", err)
+	}
+	if c.Privacy.RetentionEvery <= 0 {
+		bad("privacy.retention_every", "must be positive")
 	}
 	return errors.Join(errs...)
 }

@@ -169,6 +169,9 @@ type Engine struct {
 	// nextNearSweep is when sweepNear next runs. It is not snapshotted:
 	// sweepNear only frees memory.
 	nextNearSweep int64
+	// sink, when set, receives co-actions instead of the edges (a pairing
+	// engine of the scaled-out graph stage, see shard.go).
+	sink func(Coaction)
 }
 
 // counters are the cumulative Stats figures, kept in snapshots.
@@ -241,18 +244,27 @@ func (e *Engine) Config() Config {
 // counters, when the post was already added (same Key, as when a replay
 // after a crash re-delivers it) or arrives more than Lateness behind the
 // latest event time.
-func (e *Engine) Add(p *post.Post) bool {
+func (e *Engine) Add(p *post.Post) bool { return e.add(p, "", false) }
+
+// add is Add, or with routed set only the post's actions whose Route is
+// route (see AddRouted). The seen-set then holds the post key with the
+// route, since one post arrives once per route.
+func (e *Engine) add(p *post.Post, route string, routed bool) bool {
 	t := p.Time.UnixNano()
 	if e.started && t < e.maxTime-e.lateness {
 		e.stats.Late++
 		return false
 	}
 	pk := p.Key()
-	if _, dup := e.seen[pk]; dup {
+	sk := pk
+	if routed {
+		sk = pk + "\x00" + route
+	}
+	if _, dup := e.seen[sk]; dup {
 		e.stats.Duplicates++
 		return false
 	}
-	e.seen[pk] = t
+	e.seen[sk] = t
 	e.stats.Posts++
 	if !e.started || t > e.maxTime {
 		e.maxTime = t
@@ -262,9 +274,12 @@ func (e *Engine) Add(p *post.Post) bool {
 		}
 	}
 	e.scratchK = appendActionKeys(e.scratchK[:0], p, e.kinds, e.cfg.HashtagSeqMin)
+	if routed {
+		e.scratchK = slices.DeleteFunc(e.scratchK, func(ak actKey) bool { return e.route(ak) != route })
+	}
 	var ts textSig
 	hasText := false
-	if e.textOn && p.RepostOf == "" { // as in Actions
+	if e.textOn && p.RepostOf == "" && (!routed || route == routeText) { // as in Actions
 		ts, hasText = e.signer.sign(p.Text, e.cfg.TextMinWords)
 	}
 	if len(e.scratchK) > 0 || hasText {
@@ -376,11 +391,13 @@ func pairKey(a, b uint32) uint64 { return uint64(a)<<32 | uint64(b) }
 // expired tells whether an edge has outlived its retention at the current
 // stream time. Edges are checked lazily with it, so whether the sweep has
 // already freed an edge never changes a result.
-func (e *Engine) expired(ed *edge) bool {
+func (e *Engine) expired(ed *edge) bool { return e.expiredAt(ed, e.maxTime) }
+
+func (e *Engine) expiredAt(ed *edge, now int64) bool {
 	if ed.weight() >= e.cfg.MinWeight {
-		return ed.last < e.maxTime-e.retention
+		return ed.last < now-e.retention
 	}
-	return ed.last < e.maxTime-e.weakRet
+	return ed.last < now-e.weakRet
 }
 
 // coact records that account acc (post pk at t) and old acted alike on b.
@@ -398,9 +415,20 @@ func (e *Engine) coactOn(kind uint8, hash uint64, key string, acc uint32, t int6
 	if e.accName[a] > e.accName[bb] {
 		a, bb, ta, tb, pa, pb = bb, a, tb, ta, pb, pa
 	}
+	if e.sink != nil {
+		e.sink(Coaction{Kind: allKinds[kind], Key: key, A: e.accName[a], B: e.accName[bb], PostA: pa, PostB: pb,
+			TimeA: time.Unix(0, ta).UTC(), TimeB: time.Unix(0, tb).UTC()})
+		return
+	}
+	e.aggregate(kind, hash, key, a, bb, ta, tb, pa, pb, e.maxTime)
+}
+
+// aggregate folds one co-action, with a < b by name, into the pair's edge.
+// now is the stream time at which an existing edge is checked for expiry.
+func (e *Engine) aggregate(kind uint8, hash uint64, key string, a, bb uint32, ta, tb int64, pa, pb string, now int64) {
 	k := pairKey(a, bb)
 	ed := e.edges[k]
-	if ed != nil && e.expired(ed) {
+	if ed != nil && e.expiredAt(ed, now) {
 		e.dropEdge(k, ed)
 		ed = nil
 	}

@@ -152,6 +152,8 @@ func (m *Metrics) registerStats(s *pipeline.Stats) {
 		{"graph_last_detect_edges", "Edges given to the last community detection.", false, i64(&s.Window.LastDetectLen)},
 		{"alerts_total", "Alerts raised.", true, i64(&s.Alerts)},
 		{"index_records_total", "Records written to the store.", true, i64(&s.Indexed)},
+		{"stage_write_failures_total", "Failed attempts of a stage to make its output durable (store unreachable or full, broker away); each is retried with backoff.", true, i64(&s.WriteFailures)},
+		{"stage_retrying", "Stage loops retrying a write right now: above 0, a stage is stalled and its lag grows.", false, i64(&s.Retrying)},
 		{"dead_letters_total", "Records any stage of this process rejected to the dead-letter topic.", true, i64(&s.DeadLetters)},
 	}
 	for _, x := range list {

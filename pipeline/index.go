@@ -37,10 +37,12 @@ func (b *batcher) run(ctx context.Context, handle func(ctx context.Context, batc
 		b.Wait = 200 * time.Millisecond
 	}
 	batch := make([]bus.Message, 0, b.Size)
-	flush := func(ctx context.Context) error {
-		if len(batch) == 0 {
-			return nil
-		}
+	// once makes one batch durable and commits it. A failure (the store
+	// unreachable or full, the broker away longer than the client's own
+	// retries) is retried by flush with a backoff until it succeeds or
+	// the run ends: the batch stays uncommitted meanwhile, and repeating
+	// it is harmless since every write is keyed by a deterministic ID.
+	once := func(ctx context.Context) error {
 		bad, err := handle(ctx, batch)
 		if err != nil {
 			return err
@@ -60,7 +62,14 @@ func (b *batcher) run(ctx context.Context, handle func(ctx context.Context, batc
 		for _, m := range batch {
 			last[m.Partition] = m
 		}
-		if err := b.Consumer.Commit(ctx, lastOfEach(last)...); err != nil {
+		return b.Consumer.Commit(ctx, lastOfEach(last)...)
+	}
+	flush := func(ctx context.Context) error {
+		if len(batch) == 0 {
+			return nil
+		}
+		what := fmt.Sprintf("batch of %d records from %s", len(batch), bus.Source(batch[0]))
+		if err := retryDurable(ctx, b.Log, b.Stats, b.Stage, what, once); err != nil {
 			return err
 		}
 		batch = batch[:0]

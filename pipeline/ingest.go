@@ -326,7 +326,12 @@ func (s *Ingest) Run(ctx context.Context) error {
 			}
 		}
 		b, _ := json.Marshal(last)
-		if err := s.Checkpoints.SaveCheckpoint(fctx, s.CheckpointName(), b); err != nil {
+		// The batch is acknowledged: a checkpoint that cannot be saved
+		// (the store away or full) is retried, not fatal, since a restart
+		// would only read and send the batch again.
+		if err := retryDurable(fctx, s.Log, s.Stats, "ingest", "save checkpoint "+s.CheckpointName(), func(ctx context.Context) error {
+			return s.Checkpoints.SaveCheckpoint(ctx, s.CheckpointName(), b)
+		}); err != nil {
 			return fmt.Errorf("ingest: save checkpoint: %w", err)
 		}
 		saved = last
@@ -414,7 +419,9 @@ func (s *Ingest) Run(ctx context.Context) error {
 				}
 			} else if last != saved {
 				b, _ := json.Marshal(last)
-				if err := s.Checkpoints.SaveCheckpoint(ctx, s.CheckpointName(), b); err != nil {
+				if err := retryDurable(ctx, s.Log, s.Stats, "ingest", "save checkpoint "+s.CheckpointName(), func(ctx context.Context) error {
+					return s.Checkpoints.SaveCheckpoint(ctx, s.CheckpointName(), b)
+				}); err != nil {
 					return fmt.Errorf("ingest: save checkpoint: %w", err)
 				}
 				s.Stats.SourceOffset.Store(last.Offset)

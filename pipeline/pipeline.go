@@ -81,6 +81,13 @@ type Stats struct {
 	SourceBytes  atomic.Int64 // size of a file source, for progress
 	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
+	// WriteFailures counts failed attempts to make a stage's output
+	// durable (store unreachable or full, broker away, checkpoint not
+	// saved); the stage retries them (see retryDurable). Retrying is how
+	// many stage loops are retrying right now: above 0, a stage is stalled
+	// and its input lag grows until the cause is fixed.
+	WriteFailures atomic.Int64
+	Retrying      atomic.Int64
 
 	// Ingest producer metrics, updated after every acknowledged batch.
 	// Counters only grow; "Last" and "Max" fields are gauges. A metrics

@@ -19,6 +19,7 @@ const (
 	roleInfluencer             // popular partisan or pundit
 	roleMember                 // member of a planted network
 	roleLeader                 // account a planted network amplifies
+	roleNewsBot                // automated news aggregator: organic, but machine-regular
 )
 
 type acct struct {
@@ -33,6 +34,10 @@ type acct struct {
 	camouflage                   bool    // planted member that looks organic
 	pop                          float64 // weight as a retweet target
 	outlet                       int     // outlets index for media, -1 otherwise
+
+	// from is when the account starts posting (Unix ms); 0 means the
+	// scenario's start. Sleeper accounts wake up with their network.
+	from int64
 
 	emitted  int64 // posts emitted so far, for the snapshot's statuses count
 	lastSnap int64 // ms of the last attached snapshot, -1 if none
@@ -256,6 +261,12 @@ func (g *gen) makeNetworkAccounts(k int, n NetworkSpec, add func(*acct) int32) {
 	batches := 1 + n.Size/15
 	batchStart := make([]int64, batches)
 	for b := range batchStart {
+		if n.Sleeper {
+			// Sleepers were made long ago, in the same few sessions,
+			// and kept dormant so they look aged.
+			batchStart[b] = r.between(n.Start.AddDate(-3, 0, 0).UnixMilli(), n.Start.AddDate(-1, 0, 0).UnixMilli())
+			continue
+		}
 		batchStart[b] = r.between(n.Start.AddDate(0, 0, -90).UnixMilli(), n.Start.AddDate(0, 0, -6).UnixMilli())
 	}
 	for i := range n.Size {
@@ -286,6 +297,11 @@ func (g *gen) makeNetworkAccounts(k int, n NetworkSpec, add func(*acct) int32) {
 			}
 			a.id = g.accountID(r, created)
 			a.posts = int64(float64(g.start-created) / 86400e3 * r.lognormal(60, 0.5))
+			if n.Sleeper {
+				a.posts = int64(r.intn(15)) // a few tweets at sign-up, then silence
+				a.followers = int64(r.lognormal(8, 0.8))
+				a.from = n.Start.UnixMilli()
+			}
 		}
 		a.lean, a.role, a.net = lean, roleMember, k
 		g.netMembers[k] = append(g.netMembers[k], add(a))

@@ -25,6 +25,19 @@ const (
 	// HashtagPush members tweet the push's hashtag and repost the push's
 	// leaders within seconds, so the hashtag trends.
 	HashtagPush Tactic = "hashtag_push"
+	// ReplyBrigade members reply to the same posts of the target
+	// candidate within a minute or two of each other, with hostile
+	// (smear) or cheering (favour) lines and the campaign's hashtag: the
+	// reply section fills up with the network. Its trace is co-replying,
+	// the reply signal (graph.signals must include "reply").
+	ReplyBrigade Tactic = "reply_brigade"
+	// SlowPush is coordination spread out to stay under a co-action
+	// window: each burst is a leader's post, reposted by the members at
+	// times spread evenly over MaxLag (default 30 minutes) rather than
+	// within seconds, and bursts come every few hours. Two members rarely
+	// act within a minute of each other in any one burst; only over many
+	// bursts do they pile up co-actions.
+	SlowPush Tactic = "slow_push"
 )
 
 // Stances a network takes towards its target candidate.
@@ -69,6 +82,19 @@ type Config struct {
 	// older. Zero attaches one to every post, as Twitter's API does; a
 	// longer period keeps files small. Default 0; Compact uses 24h.
 	SnapshotEvery time.Duration
+
+	// NewsBots is the number of automated news aggregators: organic
+	// accounts that poll a few outlets' feeds every few minutes and post
+	// each new article's link at machine regularity. Bots that follow the
+	// same outlets share the same links within seconds, over and over,
+	// without any coordination: a hard negative. Default 0 (none).
+	NewsBots int
+	// BreakingNews is the number of breaking-news bursts: a story breaks
+	// and BreakingSize organic users (median) share the same article and
+	// hashtag within minutes, far denser than any cascade. Default 0
+	// (none); BreakingSize defaults to 150.
+	BreakingNews int
+	BreakingSize int
 
 	// Networks are the planted coordinated networks. Nil means
 	// DefaultNetworks(); a non-nil empty slice means none.
@@ -115,6 +141,12 @@ type NetworkSpec struct {
 	// Domains are the fringe sites a copy-paste or link push links to.
 	// Default from the target and stance.
 	Domains []string
+	// Sleeper makes the network's bot-like members sleeper accounts:
+	// created in batches one to three years before the operation, then
+	// dormant (a handful of statuses, no post at all) until the
+	// network's Start, when they wake up together. Camouflaged members
+	// are unaffected.
+	Sleeper bool
 }
 
 // Key dates of the 2017 race, in UTC. Templates and the activity profile
@@ -230,6 +262,13 @@ func (c Config) resolve() (Config, error) {
 		return c, errors.New("scenario: cascades per day must be within 0-1000 and cascade size non-negative")
 	case c.SnapshotEvery < 0:
 		return c, errors.New("scenario: negative snapshot period")
+	case c.NewsBots < 0 || c.NewsBots > 10_000:
+		return c, fmt.Errorf("scenario: news bots %d outside 0-10000", c.NewsBots)
+	case c.BreakingNews < 0 || c.BreakingNews > 1000 || c.BreakingSize < 0:
+		return c, errors.New("scenario: breaking news must be within 0-1000 and its size non-negative")
+	}
+	if c.BreakingSize == 0 {
+		c.BreakingSize = 150
 	}
 	end := c.Start.Add(c.Duration)
 	nets := make([]NetworkSpec, len(c.Networks))
@@ -257,7 +296,7 @@ func (n NetworkSpec) resolve(start, end time.Time) (NetworkSpec, error) {
 		return n, errors.New("scenario: network without a name")
 	}
 	switch n.Tactic {
-	case RepostRing, CopyPaste, LinkPush, HashtagPush:
+	case RepostRing, CopyPaste, LinkPush, HashtagPush, ReplyBrigade, SlowPush:
 	default:
 		return n, bad("unknown tactic %q", n.Tactic)
 	}
@@ -294,7 +333,8 @@ func (n NetworkSpec) resolve(start, end time.Time) (NetworkSpec, error) {
 	}
 	if n.MaxLag == 0 {
 		n.MaxLag = map[Tactic]time.Duration{RepostRing: 90 * time.Second, HashtagPush: 90 * time.Second,
-			CopyPaste: 100 * time.Second, LinkPush: 150 * time.Second}[n.Tactic]
+			CopyPaste: 100 * time.Second, LinkPush: 150 * time.Second, ReplyBrigade: 120 * time.Second,
+			SlowPush: 30 * time.Minute}[n.Tactic]
 	}
 	if n.Camouflage == 0 {
 		n.Camouflage = 0.3
@@ -302,10 +342,10 @@ func (n NetworkSpec) resolve(start, end time.Time) (NetworkSpec, error) {
 	if n.Leaders == 0 {
 		n.Leaders = max(2, n.Size/12)
 	}
-	if n.Tactic != RepostRing && n.Tactic != HashtagPush {
+	if n.Tactic != RepostRing && n.Tactic != HashtagPush && n.Tactic != SlowPush {
 		n.Leaders = 0
 	}
-	if n.Hashtag == "" && n.Tactic == HashtagPush {
+	if n.Hashtag == "" && (n.Tactic == HashtagPush || n.Tactic == ReplyBrigade) {
 		n.Hashtag = defaultHashtag(n.Target, n.Stance)
 	}
 	if len(n.Domains) == 0 && (n.Tactic == CopyPaste || n.Tactic == LinkPush) {
@@ -316,8 +356,8 @@ func (n NetworkSpec) resolve(start, end time.Time) (NetworkSpec, error) {
 		return n, bad("bursts %d outside 1-100000", n.Bursts)
 	case n.Participation <= 0 || n.Participation > 1:
 		return n, bad("participation %g outside (0, 1]", n.Participation)
-	case n.MaxLag < 5*time.Second || n.MaxLag > time.Hour:
-		return n, bad("max lag %v outside 5s-1h", n.MaxLag)
+	case n.MaxLag < 5*time.Second || n.MaxLag > 12*time.Hour:
+		return n, bad("max lag %v outside 5s-12h", n.MaxLag)
 	case n.Camouflage < 0 || n.Camouflage > 1:
 		return n, bad("camouflage %g outside 0-1", n.Camouflage)
 	case n.Leaders < 0 || n.Leaders > 100:

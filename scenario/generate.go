@@ -84,6 +84,8 @@ type gen struct {
 	organic   []int32   // organic original events, by time
 	retweeted map[[2]int32]bool
 	cascades  []int32
+	newsBots  []int32         // news aggregator accounts
+	breaking  []TruthBreaking // breaking-news bursts, by time
 	buf       []float64
 }
 
@@ -116,6 +118,11 @@ func Generate(cfg Config, fn func(*post.Post) error) (Truth, error) {
 	g.sortPopular()
 	g.organicActivity()
 	g.makeCascades()
+	// The hard organic cases draw from their own streams and come last,
+	// so a scenario without them is exactly what it was before they
+	// existed.
+	g.makeNewsBots()
+	g.makeBreakingNews()
 	return g.emit(fn)
 }
 
@@ -443,13 +450,14 @@ func (g *gen) organicActivity() {
 		if a.role != roleUser && a.role != roleMember || a.rate <= 0 {
 			continue
 		}
-		n := r.poisson(a.rate * g.prof.days(g.start, g.end))
+		from := max(a.from, g.start) // sleepers post nothing before they wake
+		n := r.poisson(a.rate * g.prof.days(from, g.end))
 		rt, rp, qt := c.RetweetShare, c.ReplyShare, c.QuoteShare
 		if a.role == roleMember && !a.camouflage {
 			rt, rp, qt = 0.8, 0.02, 0.03 // bots mostly retweet between bursts
 		}
 		for range n {
-			ms := g.prof.sample(r, g.start, g.end)
+			ms := g.prof.sample(r, from, g.end)
 			switch u := r.float(); {
 			case u < rt:
 				todo = append(todo, pending{int32(i), ms, kRetweet})
@@ -606,7 +614,7 @@ func (g *gen) emit(fn func(*post.Post) error) (Truth, error) {
 
 	nets := make([]TruthNetwork, len(g.cfg.Networks))
 	for k, n := range g.cfg.Networks {
-		nets[k] = TruthNetwork{Name: n.Name, Tactic: string(n.Tactic), Target: n.Target, Stance: n.Stance, Lang: n.Lang}
+		nets[k] = TruthNetwork{Name: n.Name, Tactic: string(n.Tactic), Target: n.Target, Stance: n.Stance, Lang: n.Lang, Sleeper: n.Sleeper}
 		for _, m := range g.netMembers[k] {
 			nets[k].Members = append(nets[k].Members, string(post.PlatformTwitter)+":"+g.accts[m].id)
 		}
@@ -688,5 +696,12 @@ func (g *gen) emit(fn func(*post.Post) error) (Truth, error) {
 		t.Cascades = append(t.Cascades, string(post.PlatformTwitter)+":"+ids[c])
 	}
 	slices.Sort(t.Cascades)
+	for _, b := range g.newsBots {
+		if g.accts[b].emitted > 0 {
+			t.NewsBots = append(t.NewsBots, string(post.PlatformTwitter)+":"+g.accts[b].id)
+		}
+	}
+	slices.Sort(t.NewsBots)
+	t.Breaking = g.breaking
 	return t, nil
 }

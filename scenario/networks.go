@@ -178,6 +178,67 @@ func (g *gen) makeNetwork(k int) {
 				g.add(event{ms: t + lag(m, 30_000), author: a, ref: -1, net: net, lang: n.Lang, text: text, urls: urls})
 			}
 		}
+	case SlowPush:
+		// Each seed is reposted over MaxLag, members spread evenly over
+		// it: no burst of seconds, just the same posts taken up by the
+		// same accounts every few hours.
+		for b, t := range bursts {
+			seed := leaderPost(t, "")
+			st := g.events[seed].ms
+			for m, a := range members {
+				if part[b][m] {
+					g.addRetweet(a, seed, st+2000+r.between(0, maxLag), net)
+				}
+			}
+		}
+	case ReplyBrigade:
+		// The brigade piles into the reply section of the target's own
+		// posts: bursts are the target's posts nearest each burst time.
+		var seeds []int32
+		ti := candidateIndex(n.Target)
+		for _, e := range g.popular {
+			ev := &g.events[e]
+			if a := g.accts[ev.author]; a.role == roleCandidate && a.lean == ti && ev.ms >= from && ev.ms < to && ev.kind == kOriginal {
+				seeds = append(seeds, e)
+			}
+		}
+		slices.SortFunc(seeds, func(a, b int32) int { return cmp.Or(cmp.Compare(g.events[a].ms, g.events[b].ms), cmp.Compare(a, b)) })
+		used := map[int32]bool{}
+		for b, t := range bursts {
+			if len(seeds) == 0 {
+				break
+			}
+			i := sort.Search(len(seeds), func(i int) bool { return g.events[seeds[i]].ms >= t })
+			for i < len(seeds) && used[seeds[i]] {
+				i++
+			}
+			if i == len(seeds) {
+				continue
+			}
+			seed := seeds[i]
+			used[seed] = true
+			st := g.events[seed].ms
+			handle := g.accts[g.events[seed].author].handle
+			base := fill(r, choose(r, texts, st))
+			for m, a := range members {
+				if !part[b][m] {
+					continue
+				}
+				var line string
+				switch r.intn(3) {
+				case 0:
+					line = mutate(r, base)
+				case 1:
+					line = pick(r, plantedComments[n.Lang])
+				default:
+					line = fill(r, choose(r, texts, st))
+				}
+				text, _ := withLink(r, "@"+handle+" "+line, []string{n.Hashtag}, "")
+				if ms := st + lag(m, 25_000); ms < g.end {
+					g.add(event{ms: ms, author: a, ref: seed, kind: kReply, net: net, lang: n.Lang, text: text})
+				}
+			}
+		}
 	}
 	slices.SortStableFunc(g.fringe, func(a, b article) int { return cmp.Compare(a.ms, b.ms) })
 }

@@ -14,6 +14,21 @@ type Truth struct {
 	// Cascades are the keys of the viral posts: organic mass retweeting
 	// that a detector should not mistake for coordination.
 	Cascades []string `json:"cascades"`
+	// NewsBots are the automated news aggregators (account keys): organic
+	// accounts that share the same links within seconds because they read
+	// the same feeds. A detector should not flag them.
+	NewsBots []string `json:"news_bots,omitempty"`
+	// Breaking are the breaking-news bursts: organic mass sharing of one
+	// story within minutes.
+	Breaking []TruthBreaking `json:"breaking,omitempty"`
+}
+
+// TruthBreaking is one breaking-news burst.
+type TruthBreaking struct {
+	URL     string    `json:"url"`     // the article everyone shares
+	Hashtag string    `json:"hashtag"` // the tag they share it with
+	Time    time.Time `json:"time"`    // when the story broke
+	Posts   int       `json:"posts"`   // organic posts of the burst, the outlet's included
 }
 
 // TruthNetwork is one planted network.
@@ -36,4 +51,7 @@ type TruthNetwork struct {
 	Posts int       `json:"posts"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+	// Sleeper: the network's bot-like members are sleeper accounts
+	// (created in batches long before, dormant until Start).
+	Sleeper bool `json:"sleeper,omitempty"`
 }

@@ -408,12 +408,30 @@ type Briefings interface {
 	ListBriefings(ctx context.Context, q BriefingQuery) ([]BriefingSummary, error)
 }
 
+// Retention deletes personal data past its retention period
+// (privacy.post_retention; docs/privacy.md).
+//
+// Added for issue 11 (privacy); every backend implements it and
+// store/storetest's "Retention" test holds them to the same behaviour.
+type Retention interface {
+	// DeletePostsBefore deletes every post whose Time is before t (t
+	// itself is kept), with its searchable text and hashtags, and the
+	// account records (profile snapshots) of the authors it leaves with
+	// no stored post. It returns the number of posts deleted. Clusters,
+	// alerts and briefings are kept: a cluster's evidence names posts by
+	// key and time only, and GetPost then answers ErrNotFound for a
+	// deleted one. Deleting is idempotent: a second call deletes nothing.
+	// A returned deletion is durable.
+	DeletePostsBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
 // Store is a complete backend.
 type Store interface {
 	Writer
 	Reader
 	Checkpoints
 	Briefings
+	Retention
 	Close() error
 }
 

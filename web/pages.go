@@ -41,9 +41,13 @@ type page struct {
 	Nav   string // the active section of the navigation
 	JS    bool   // the page uses the bundled script
 	Data  any
+	User  string // who signed in with a session, for the sign-out button
 }
 
 func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, tmpl string, p page) {
+	if id := IdentityFrom(r.Context()); id.Via == ViaSession {
+		p.User = id.Name
+	}
 	s.render(w, r, tmpl, p)
 }
 
@@ -482,6 +486,9 @@ func (s *Server) getClusterGraph(w http.ResponseWriter, r *http.Request) {
 	for i, e := range c.Edges {
 		g.Edges[i] = graphEdge{A: e.A, B: e.B, Weight: e.Weight}
 	}
+	if !s.audit(w, r, 1, map[string]int{"members": len(g.Members), "edges": len(g.Edges)}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, g)
 }
 
@@ -643,6 +650,9 @@ func (s *Server) briefingDocument(w http.ResponseWriter, r *http.Request) {
 	br, err := b.GetBriefing(r.Context(), r.PathValue("date"))
 	if err != nil {
 		s.failPage(w, r, err)
+		return
+	}
+	if !s.audit(w, r, 1, nil) {
 		return
 	}
 	if r.URL.Query().Get("format") == "markdown" {

@@ -48,6 +48,10 @@ type Server struct {
 	// (subscriptions.go); APIToken must then be presented to change them.
 	Subscriptions *alert.Registry
 	APIToken      string
+	// Access is the access control (auth.go): authentication, roles,
+	// rate limits, CORS, CSRF and the audit log. Nil builds the open
+	// loopback mode, with APIToken as the admin token.
+	Access *Access
 	tmpl          *template.Template
 	static        *staticFiles
 	trends        trendCache
@@ -60,6 +64,17 @@ func (s *Server) Handler() http.Handler {
 	if s.tmpl == nil {
 		s.static = newStaticFiles()
 		s.tmpl = template.Must(template.New("").Funcs(s.templateFuncs()).ParseFS(templateFS, "templates/*.html"))
+	}
+	if s.Access == nil {
+		var tokens []Token
+		if s.APIToken != "" {
+			tokens = []Token{{Name: legacyTokenName, Role: RoleAdmin, Value: s.APIToken}}
+		}
+		a, err := NewAccess(AccessOptions{Tokens: tokens, Log: s.Log})
+		if err != nil {
+			panic(err) // no file to open, no key to read: cannot fail
+		}
+		s.Access = a
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /static/", s.static)
@@ -77,6 +92,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/stats", s.stats)
 	// trends_api.go: narratives pushed by clusters.
 	mux.HandleFunc("GET /api/trends", s.apiTrends)
+	// export.go, audit.go, auth.go: graph export, the audit log, sign-in.
+	mux.HandleFunc("GET /api/export/graph", s.apiExportGraph)
+	mux.HandleFunc("GET /api/audit", s.apiAudit)
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.logout)
 	s.routeSubscriptions(mux) // subscriptions.go: webhooks and briefings API
 	if s.Metrics != nil {
 		mux.Handle("GET /metrics", s.Metrics)
@@ -90,7 +111,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /alerts", s.alertsPage)
 	mux.HandleFunc("GET /briefings", s.briefingsPage)
 	mux.HandleFunc("GET /briefings/{date}", s.briefingDocument)
-	return securityHeaders(mux)
+	return securityHeaders(s.Access.wrap(mux))
 }
 
 // Listen binds the address; Serve then serves on it. Split so that callers
@@ -151,6 +172,12 @@ func securityHeaders(h http.Handler) http.Handler {
 		// requests. A handler may replace it with a stricter one.
 		w.Header().Set("Content-Security-Policy", CSP)
 		w.Header().Set("Referrer-Policy", "no-referrer")
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// API answers may be personal data: no shared cache keeps them.
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		h.ServeHTTP(w, r)
 	})
 }
@@ -290,6 +317,9 @@ func (s *Server) listClusters(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = []store.ClusterSummary{}
 	}
+	if !s.audit(w, r, len(cs), nil) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"clusters": cs, "count": len(cs), "limit": q.Limit, "offset": q.Offset})
 }
 
@@ -297,6 +327,9 @@ func (s *Server) getCluster(w http.ResponseWriter, r *http.Request) {
 	c, err := s.Store.GetCluster(r.Context(), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if !s.audit(w, r, 1, map[string]int{"members": len(c.Members), "edges": len(c.Edges), "posts": len(c.Posts)}) {
 		return
 	}
 	writeJSON(w, http.StatusOK, c)
@@ -344,6 +377,9 @@ func (s *Server) searchPosts(w http.ResponseWriter, r *http.Request) {
 	if posts == nil {
 		posts = []post.Post{}
 	}
+	if !s.audit(w, r, len(posts), map[string]int{"total": total}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"posts": posts, "total": total})
 }
 
@@ -361,6 +397,9 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 	}
 	if as == nil {
 		as = []post.Alert{}
+	}
+	if !s.audit(w, r, len(as), nil) {
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"alerts": as, "count": len(as)})
 }

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/vigie-osint/vigie/alert"
 	"github.com/vigie-osint/vigie/store"
@@ -20,9 +18,10 @@ import (
 //	GET    /api/briefings              stored briefings, newest first (no documents)
 //	GET    /api/briefings/{date}       one briefing with its Markdown and HTML
 //
-// Changing subscriptions needs "Authorization: Bearer <alerts.api_token>":
-// a subscription makes Vigie send alert data to a URL of the caller's
-// choice, so without a configured token the API is read-only.
+// Changing subscriptions needs the admin role ("Authorization: Bearer
+// <alerts.api_token>" or an admin token of http.auth; auth.go): a
+// subscription makes Vigie send alert data to a URL of the caller's
+// choice, so without an admin token the API is read-only.
 
 func (s *Server) routeSubscriptions(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/briefings", s.listBriefings)
@@ -48,16 +47,12 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"subscriptions": out})
 }
 
-// authorized checks the bearer token in constant time.
+// authorized checks that the caller is an admin. Access (auth.go)
+// already refused anyone else; this is the second lock on the door that
+// sends alert data to a URL of the caller's choice.
 func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.APIToken == "" {
-		writeJSON(w, http.StatusForbidden, apiError{Error: "subscriptions are read-only: set alerts.api_token to change them through the API"})
-		return false
-	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.APIToken)) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
-		writeJSON(w, http.StatusUnauthorized, apiError{Error: "missing or wrong bearer token"})
+	if IdentityFrom(r.Context()).Role < RoleAdmin {
+		writeJSON(w, http.StatusForbidden, apiError{Error: "subscriptions are read-only: changing them needs the admin role (alerts.api_token or an admin token in http.auth.tokens)"})
 		return false
 	}
 	return true
@@ -139,6 +134,9 @@ func (s *Server) getBriefing(w http.ResponseWriter, r *http.Request) {
 	br, err := b.GetBriefing(r.Context(), r.PathValue("date"))
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if !s.audit(w, r, 1, nil) {
 		return
 	}
 	writeJSON(w, http.StatusOK, br)

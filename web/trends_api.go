@@ -98,5 +98,8 @@ func (s *Server) apiTrends(w http.ResponseWriter, r *http.Request) {
 	if tr == nil {
 		tr = []scoring.Trend{}
 	}
+	if !s.audit(w, r, len(tr), map[string]int{"clusters": len(clusters), "posts": len(posts)}) {
+		return
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"trends": tr, "count": len(tr), "now": now.UTC(), "window": window.String(), "clusters": len(clusters)})
 }

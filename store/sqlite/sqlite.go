@@ -135,6 +135,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %q: journal mode is %q, want wal (is the file on a network file system?)", path, mode)
 	}
+	// A new database frees the pages of deleted posts (retention) back to
+	// the file system: auto_vacuum can only be chosen before the first
+	// table exists, so it is set here, before the migrations create them.
+	if _, err := w.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %q: auto_vacuum: %w", path, err)
+	}
 	if err := migrate(ctx, w, o.migrations, log); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)

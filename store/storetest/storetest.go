@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Alerts", testAlerts},
 		{"Checkpoints", testCheckpoints},
 		{"Briefings", testBriefings},
+		{"Retention", testRetention},
 		{"Stats", testStats},
 		{"NotFound", testNotFound},
 		{"InvalidQueries", testInvalidQueries},
@@ -1194,5 +1195,130 @@ func testContext(h *harness) {
 	h.refresh()
 	if st := h.stats(); st != (store.Stats{}) {
 		h.Errorf("after cancelled writes Stats = %+v, want zeros", st)
+	}
+}
+
+// testRetention checks store.Retention: posts before the cut go with
+// their text, hashtags and orphaned accounts; the cut itself, newer posts,
+// clusters, alerts and the accounts of authors with posts left stay. The
+// posts span several UTC days so that a backend with daily indices both
+// drops whole days and trims the day of the cut.
+func testRetention(h *harness) {
+	cut := t0.Add(-36 * time.Hour) // 2017-05-04 06:00 UTC, mid-day
+	withAccount := func(p post.Post, name string) post.Post {
+		p.Account = &post.Account{Platform: post.PlatformTwitter, ID: p.Author, Handle: p.Author, Name: name, ObservedAt: p.Time}
+		return p
+	}
+	old := []post.Post{
+		withAccount(mkPost("o1", "gone", t0.Add(-72*time.Hour), "ancien message oublié", "Oubli"), "Gone Person"),
+		mkPost("o2", "gone", t0.Add(-60*time.Hour), "ancien message oublié bis"),
+		mkPost("o3", "stays", cut.Add(-time.Hour), "ancien message du même jour", "Oubli"),
+		mkPost("o4", "stays", cut.Add(-time.Nanosecond).Add(-time.Millisecond), "juste avant la coupure"),
+	}
+	kept := []post.Post{
+		mkPost("k1", "stays", cut, "exactement à la coupure"),
+		withAccount(mkPost("k2", "stays", cut.Add(time.Hour), "message récent", "Garde"), "Stays Person"),
+		mkPost("k3", "new", t0, "message du jour", "Garde"),
+	}
+	h.putPosts(append(append([]post.Post{}, old...), kept...)...)
+	c := mkCluster("c1", post.StatusActive, 70, t0, "twitter:gone", "twitter:stays")
+	c.Edges = []post.Edge{{A: "twitter:gone", B: "twitter:stays", Weight: 3, First: old[0].Time, Last: t0,
+		Evidence: []post.Evidence{{Kind: post.KindRepost, Key: "x", PostA: old[0].Key(), PostB: old[2].Key(), TimeA: old[0].Time, TimeB: old[2].Time}}}}
+	c.Posts = []string{old[0].Key(), kept[1].Key()}
+	h.putClusters(c)
+	h.putAlerts(mkAlert("a1", "c1", old[0].Time, 70))
+	before := h.stats()
+	if before.Posts != 7 || before.Accounts != 3 {
+		h.Fatalf("before retention Stats = %+v, want 7 posts by 3 accounts", before)
+	}
+
+	n, err := h.s.DeletePostsBefore(h.ctx, cut)
+	if err != nil {
+		h.Fatalf("DeletePostsBefore: %v", err)
+	}
+	h.refresh()
+	if n != int64(len(old)) {
+		h.Errorf("DeletePostsBefore deleted %d posts, want %d", n, len(old))
+	}
+	want := store.Stats{Posts: 3, Accounts: 2, Clusters: 1, ActiveClusters: 1, Alerts: 1}
+	if st := h.stats(); st != want {
+		h.Errorf("after retention Stats = %+v, want %+v", st, want)
+	}
+	for _, p := range old {
+		if _, err := h.s.GetPost(h.ctx, p.Key()); !errors.Is(err, store.ErrNotFound) {
+			h.Errorf("GetPost(%s) after retention: error = %v, want ErrNotFound", p.Key(), err)
+		}
+	}
+	for _, p := range kept {
+		got, err := h.s.GetPost(h.ctx, p.Key())
+		if err != nil {
+			h.Errorf("GetPost(%s) after retention: %v", p.Key(), err)
+			continue
+		}
+		if d := Diff(p, got); d != "" {
+			h.Errorf("kept post %s changed: %s", p.Key(), d)
+		}
+	}
+	// Text and hashtags of deleted posts no longer match.
+	if got, total := h.search(store.PostQuery{Text: "ancien"}); total != 0 || len(got) != 0 {
+		h.Errorf("text search for deleted posts = %v (total %d), want none", got, total)
+	}
+	if got, total := h.search(store.PostQuery{Hashtag: "oubli"}); total != 0 || len(got) != 0 {
+		h.Errorf("hashtag search for deleted posts = %v (total %d), want none", got, total)
+	}
+	if got, total := h.search(store.PostQuery{Hashtag: "garde"}); total != 2 || !slices.Equal(got, keys("k3", "k2")) {
+		h.Errorf("hashtag search for kept posts = %v (total %d), want [k3 k2]", got, total)
+	}
+	if got, total := h.search(store.PostQuery{}); total != 3 || !slices.Equal(got, keys("k3", "k2", "k1")) {
+		h.Errorf("all posts = %v (total %d), want [k3 k2 k1]", got, total)
+	}
+	// An author left without posts keeps no profile; one still posting
+	// keeps it, and a cluster member stays findable through the cluster.
+	v, err := h.s.GetAccount(h.ctx, "twitter:gone")
+	if err != nil {
+		h.Errorf("GetAccount(member whose posts were all deleted): %v", err)
+	} else if v.Posts != 0 || v.Account != nil || len(v.Recent) != 0 || len(v.Clusters) != 1 {
+		h.Errorf("GetAccount(member whose posts were all deleted) = %+v, want no posts, no profile, 1 cluster", v)
+	}
+	v, err = h.s.GetAccount(h.ctx, "twitter:stays")
+	if err != nil {
+		h.Fatalf("GetAccount(stays): %v", err)
+	}
+	if v.Posts != 2 || v.Account == nil || v.Account.Name != "Stays Person" || !v.FirstPost.Equal(cut) {
+		h.Errorf("GetAccount(stays) = posts %d, account %+v, first %v; want 2 posts from %v with its profile", v.Posts, v.Account, v.FirstPost, cut)
+	}
+	// Clusters keep their evidence (keys and times, no text); alerts stay.
+	if d := Diff(c, h.getCluster("c1")); d != "" {
+		h.Errorf("cluster changed by retention: %s", d)
+	}
+	if got := h.alertIDs(store.AlertQuery{}); !slices.Equal(got, []string{"a1"}) {
+		h.Errorf("alerts after retention = %v, want [a1]", got)
+	}
+	// Idempotent, and a cut before everything deletes nothing.
+	for _, at := range []time.Time{cut, t0.Add(-1000 * time.Hour)} {
+		n, err := h.s.DeletePostsBefore(h.ctx, at)
+		if err != nil || n != 0 {
+			h.Errorf("DeletePostsBefore(%v) again = %d, %v; want 0, nil", at, n, err)
+		}
+	}
+	h.refresh()
+	if st := h.stats(); st != want {
+		h.Errorf("after a second retention run Stats = %+v, want %+v", st, want)
+	}
+	// A post re-put after deletion is stored again (retention does not
+	// block writes; the index stage filters what it writes).
+	h.putPosts(old[0])
+	if _, err := h.s.GetPost(h.ctx, old[0].Key()); err != nil {
+		h.Errorf("re-put deleted post: %v", err)
+	}
+	// A cancelled context deletes nothing and says so.
+	ctx, cancel := context.WithCancel(h.ctx)
+	cancel()
+	if _, err := h.s.DeletePostsBefore(ctx, t0.Add(time.Hour)); !errors.Is(err, context.Canceled) {
+		h.Errorf("DeletePostsBefore with a cancelled context: error = %v, want context.Canceled", err)
+	}
+	h.refresh()
+	if st := h.stats(); st.Posts != 4 {
+		h.Errorf("after a cancelled retention run %d posts, want 4", st.Posts)
 	}
 }
