@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/privacy"
 )
 
 // Notifier turns alerts and briefings into queued deliveries for the
@@ -20,6 +21,11 @@ type Notifier struct {
 	BaseURL    string        // web UI, for links
 	MaxPayload int           // bytes
 	Log        *slog.Logger
+	// Pseudonymizer, when set (privacy.pseudonymise: alerts), replaces
+	// the account keys of payloads (members_sample, mention objects) by
+	// keyed pseudonyms. Subscription filters still see the real cluster.
+	// The payload schema is unchanged: the fields hold strings either way.
+	Pseudonymizer *privacy.Pseudonymizer
 	// Now is the wall clock (tests); nil means time.Now.
 	Now func() time.Time
 }
@@ -50,7 +56,7 @@ func (n *Notifier) Notify(ctx context.Context, cs []post.Cluster, as []post.Aler
 			if !s.MatchAlert(as[i], cs[i], n.MinRisk) {
 				continue
 			}
-			p := NewAlertPayload(s.Name, as[i], cs[i], n.BaseURL, now)
+			p := NewAlertPayload(s.Name, as[i], n.Pseudonymizer.Cluster(cs[i]), n.BaseURL, now)
 			body, err := Render(s.Format, p, n.MaxPayload)
 			if err != nil {
 				n.log().Error("alert not queued", "subscription", s.Name, "cluster", cs[i].ID, "err", err)

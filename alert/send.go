@@ -161,26 +161,50 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		seed = 1
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	// An outbox that cannot be read or updated (its disk full, say) stalls
+	// the dispatcher with a logged error and a backoff, instead of ending
+	// it and, in `vigie run`, every stage with it: the deliveries are
+	// still in the file and go out once it works again.
+	failures := 0
+	stall := func(err error) bool {
+		failures++
+		wait := min(time.Second<<min(failures-1, 5), 30*time.Second)
+		d.Log.Error("webhook outbox unavailable; retrying", "attempt", failures, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
 	for {
 		now := time.Now()
 		due, next, err := d.Outbox.Due(ctx, now, 32)
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || !stall(err) {
 				return nil
 			}
-			return err
+			continue
 		}
+		failed := false
 		for _, dl := range due {
 			if ctx.Err() != nil {
 				return nil
 			}
 			if err := d.attempt(ctx, dl, rng); err != nil {
-				if ctx.Err() != nil {
+				if ctx.Err() != nil || !stall(err) {
 					return nil
 				}
-				return err
+				failed = true
+				break
 			}
 		}
+		if failed {
+			continue
+		}
+		failures = 0
 		if len(due) > 0 {
 			continue
 		}

@@ -68,6 +68,10 @@ func openAlerts(ctx context.Context, cfg config.Config, log *slog.Logger) (*aler
 	if err != nil {
 		return nil, err
 	}
+	ps, err := pseudonymizer(cfg, "alerts") // app/privacy.go
+	if err != nil {
+		return nil, err
+	}
 	subs := subscriptions(cfg, log)
 	for i := range subs {
 		if err := subs[i].Validate(); err != nil {
@@ -83,7 +87,8 @@ func openAlerts(ctx context.Context, cfg config.Config, log *slog.Logger) (*aler
 	return &alertParts{
 		Outbox: o, Registry: reg, Stats: st,
 		Notifier: &alert.Notifier{Outbox: o, Registry: reg, MinRisk: cfg.Alerts.MinRisk, Cooldown: cfg.Alerts.Cooldown.D(),
-			BaseURL: cfg.Brief.BaseURL, MaxPayload: cfg.Alerts.MaxPayloadBytes, Log: log.With("component", "webhooks")},
+			BaseURL: cfg.Brief.BaseURL, MaxPayload: cfg.Alerts.MaxPayloadBytes, Log: log.With("component", "webhooks"),
+			Pseudonymizer: ps},
 		Dispatcher: &alert.Dispatcher{Outbox: o, Registry: reg, Client: policy.Client(cfg.Alerts.Timeout.D()),
 			MaxAttempts: cfg.Alerts.MaxAttempts, Log: log.With("component", "webhooks"), Stats: st},
 	}, nil

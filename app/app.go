@@ -245,6 +245,16 @@ func Run(ctx context.Context, o Options) error {
 		actor(StageIndex+"-posts", ix.RunPosts)
 		actor(StageIndex+"-clusters", ix.RunClusters)
 		actor(StageIndex+"-alerts", ix.RunAlerts)
+		// privacy.post_retention (app/privacy.go): expired posts are
+		// deleted periodically and not written again.
+		ret, err := retention(cfg, st, log.With("stage", StageIndex, "job", "retention"), stats)
+		if err != nil {
+			return err
+		}
+		if ret != nil {
+			ix.Expired = ret.Cutoff
+			actor(StageIndex+"-retention", ret.Run)
+		}
 	}
 	// Webhooks (alertscmd.go): the outbox serves the alert stage, the
 	// briefing schedule and the subscriptions API.
@@ -271,7 +281,10 @@ func Run(ctx context.Context, o Options) error {
 		idle := func() bool {
 			return (!has(StageIngest) || stats.IngestDone.Load()) && (!has(StageGraph) || stats.Graphed.Load() >= stats.Ingested.Load())
 		}
-		bs := briefScheduler(o, st, ap, idle, o.OnBriefing)
+		bs, err := briefScheduler(o, st, ap, idle, o.OnBriefing)
+		if err != nil {
+			return err
+		}
 		if has(StageGraph) {
 			bs.CaughtUp = func() bool { return stats.Ingested.Load()-stats.Graphed.Load() <= 2*int64(cfg.Bus.BatchSize) }
 		}

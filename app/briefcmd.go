@@ -16,10 +16,18 @@ import (
 const StageBrief = "brief"
 
 // briefScheduler builds the schedule actor of `vigie run`.
-func briefScheduler(cfg Options, st store.Store, ap *alertParts, idle func() bool, written func(string, bool)) *brief.Scheduler {
+func briefScheduler(cfg Options, st store.Store, ap *alertParts, idle func() bool, written func(string, bool)) (*brief.Scheduler, error) {
 	c := cfg.Config
+	ps, err := pseudonymizer(c, "briefings")
+	if err != nil {
+		return nil, err
+	}
+	aps, err := pseudonymizer(c, "alerts")
+	if err != nil {
+		return nil, err
+	}
 	s := &brief.Scheduler{Store: st, Dir: c.Brief.Dir, BaseURL: c.Brief.BaseURL, Grace: c.Brief.Grace.D(), Every: c.Brief.CheckEvery.D(),
-		Idle: idle, Written: written}
+		Idle: idle, Written: written, Pseudonymizer: ps, AnnouncePseudonymizer: aps}
 	if cfg.Log != nil {
 		s.Log = cfg.Log.With("stage", StageBrief)
 	}
@@ -28,7 +36,7 @@ func briefScheduler(cfg Options, st store.Store, ap *alertParts, idle func() boo
 			return ap.Notifier.NotifyBriefing(ctx, alert.BriefingInfo{Date: date, Title: title, Summary: summary, Final: final})
 		}
 	}
-	return s
+	return s, nil
 }
 
 func briefCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,8 +78,12 @@ func briefCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errUsage
 	}
 	final := !newest.Before(day.Add(24*time.Hour + cfg.Brief.Grace.D()))
+	ps, err := pseudonymizer(cfg, "briefings")
+	if err != nil {
+		return err
+	}
 	start := time.Now()
-	rep, err := brief.Build(ctx, st, brief.Options{Date: *date, BaseURL: cfg.Brief.BaseURL, Final: final})
+	rep, err := brief.Build(ctx, st, brief.Options{Date: *date, BaseURL: cfg.Brief.BaseURL, Final: final, Pseudonymizer: ps})
 	if err != nil {
 		return err
 	}
@@ -98,7 +110,15 @@ func briefCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		defer ap.Close()
-		if err := ap.Notifier.NotifyBriefing(ctx, alert.BriefingInfo{Date: rep.Date, Title: rep.Title, Summary: rep.Summary, Final: final}); err != nil {
+		aps, err := pseudonymizer(cfg, "alerts")
+		if err != nil {
+			return err
+		}
+		summary := rep.Summary
+		if aps != nil && !rep.Pseudonymised {
+			summary = rep.SummaryFor(aps)
+		}
+		if err := ap.Notifier.NotifyBriefing(ctx, alert.BriefingInfo{Date: rep.Date, Title: rep.Title, Summary: summary, Final: final}); err != nil {
 			return err
 		}
 	}

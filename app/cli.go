@@ -237,12 +237,20 @@ func gen(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	compact := fs.Bool("compact", false, "the compact scenario bundled in testdata/scenario")
 	seed := fs.Uint64("seed", 0, "random seed (0 = the scenario's default seed)")
 	users := fs.Int("users", 0, "organic users (0 = the scenario's default)")
+	preset := fs.String("preset", "", "a named scenario: "+strings.Join(scenario.Presets, ", ")+" (docs/evaluation.md)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	cfg := scenario.Default()
 	if *compact {
 		cfg = scenario.Compact()
+	}
+	if *preset != "" {
+		c, err := scenario.Preset(*preset)
+		if err != nil {
+			return err
+		}
+		cfg = c
 	}
 	if *seed != 0 {
 		cfg.Seed = *seed
@@ -291,5 +299,9 @@ func configCmd(args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	fmt.Fprintln(stdout, "configuration valid")
+	if err := cfg.HTTP.CheckExposure(); err != nil {
+		// Valid for the stages that serve no HTTP; say it before a deploy.
+		fmt.Fprintf(stdout, "note: vigie serve and vigie run will refuse to start: %v\n", err)
+	}
 	return nil
 }

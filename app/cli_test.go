@@ -41,6 +41,8 @@ func TestCLI(t *testing.T) {
 		{[]string{"config", "check", "--print"}, 0, "min_weight: 3", ""},
 		{[]string{"run", "--elasticsearch", "http://127.0.0.1:1", "--data-dir", t.TempDir(), "--quiet"}, 1, "", "elastic: open http://127.0.0.1:1"},
 		{[]string{"gen", "--out", out, "--users", "50", "--seed", "7"}, 0, "planted networks", ""},
+		{[]string{"gen", "--preset", "nope", "--out", t.TempDir()}, 1, "", "unknown preset"},
+		{[]string{"gen", "--preset", "organic-week", "--out", t.TempDir()}, 0, "with 0 planted networks", ""},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -54,9 +55,9 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 	var clusters []post.Cluster
 	var alerts []post.Alert
+	var cfg config.Config
 	if cf.dataDir != "" {
-		cfg, err := cf.load()
-		if err != nil {
+		if cfg, err = cf.load(); err != nil {
 			return err
 		}
 		st, err := openExistingStore(ctx, cfg, stderr)
@@ -85,8 +86,7 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if _, err := os.Stat(cf.source); err != nil {
 			return fmt.Errorf("scenario: %w", err)
 		}
-		cfg, err := cf.load()
-		if err != nil {
+		if cfg, err = cf.load(); err != nil {
 			return err
 		}
 		cfg.Ops.Addr = "" // no metrics endpoint for a private run
@@ -107,6 +107,20 @@ func evalCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 
 	r := eval.Evaluate(truth, clusters, alerts)
+	// Reaction time needs the stream: when did each network's own
+	// co-actions first suffice? Only from the answer key's own scenario
+	// (--truth elsewhere may belong to other posts), and skipped with a
+	// note when its posts are not at hand.
+	switch {
+	case filepath.Clean(*truthPath) != filepath.Join(*dir, "truth.json"):
+		fmt.Fprintf(stderr, "vigie eval: no reaction time: --truth is not %s\n", filepath.Join(*dir, "truth.json"))
+	default:
+		if times, err := evidenceTimes(filepath.Join(*dir, "posts.jsonl"), truth, cfg); err == nil {
+			r.AddEvidence(times)
+		} else {
+			fmt.Fprintf(stderr, "vigie eval: no reaction time: %v\n", err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -246,4 +260,32 @@ func storeStats(ctx context.Context, url string) (store.Stats, error) {
 		return st.Store, fmt.Errorf("watching the pipeline: %w", err)
 	}
 	return st.Store, nil
+}
+
+// evidenceTimes streams the scenario's posts through eval.Evidence with
+// the graph settings of the run (window, min_weight, signals).
+func evidenceTimes(path string, truth scenario.Truth, cfg config.Config) (map[string]time.Time, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var kinds []post.Kind
+	for _, s := range cfg.Graph.Signals {
+		kinds = append(kinds, post.Kind(s))
+	}
+	ev := eval.NewEvidence(truth, cfg.Graph.Window.D(), cfg.Graph.MinWeight, cfg.Graph.MinClusterSize, kinds)
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<16), 16<<20)
+	for line := 1; sc.Scan(); line++ {
+		p, err := post.DecodePost(fmt.Sprintf("%s:%d", path, line), sc.Bytes())
+		if err != nil {
+			return nil, err
+		}
+		ev.Add(&p)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ev.Times(truth), nil
 }

@@ -114,6 +114,8 @@ func TestEvalBadInput(t *testing.T) {
 		{"end before start", []string{"--truth", write("time.json", `{"start": "2017-05-03T00:00:00Z", "end": "2017-05-02T00:00:00Z"}`)}, 1, "field end"},
 		{"missing store", []string{"--truth", write("ok.json", `{}`), "--data-dir", filepath.Join(dir, "nostore")}, 1, "no store"},
 		{"missing scenario", []string{"--scenario", filepath.Join(dir, "noscenario"), "--truth", filepath.Join(dir, "ok.json")}, 1, "posts.jsonl"},
+		// --keep wants a new directory: never score an older run's store.
+		{"keep into an existing directory", []string{"--truth", filepath.Join(dir, "ok.json"), "--keep", dir}, 1, "--keep"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
@@ -145,6 +147,12 @@ func TestEvalReplaysBundledScenario(t *testing.T) {
 	// The same floor as TestEndToEnd: the planted networks are found.
 	if r.Precision < 0.9 || r.Recall < 0.9 || r.Detected != len(r.Networks) || r.Posts != 26532 {
 		t.Errorf("report on the bundled scenario: %+v", r)
+	}
+	// Reaction time comes from the stream: every network has enough
+	// evidence at some point, and detection cannot be told before its
+	// first post, so reaction never exceeds time to detection.
+	if r.Reacted != len(r.Networks) || r.MaxReactionSeconds > r.MaxTTDSecond {
+		t.Errorf("reaction: %d of %d networks, max %.0fs (max TTD %.0fs)", r.Reacted, len(r.Networks), r.MaxReactionSeconds, r.MaxTTDSecond)
 	}
 }
 

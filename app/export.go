@@ -9,12 +9,14 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"os/user"
 	"path/filepath"
 
 	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/graph"
 	"github.com/vigie-osint/vigie/post"
 	"github.com/vigie-osint/vigie/store"
+	"github.com/vigie-osint/vigie/web"
 )
 
 const graphExportDoc = `Write stored clusters as one graph of accounts for Gephi, networkx or a
@@ -29,7 +31,11 @@ mean delay).
 
 It reads the store only (it can run beside 'vigie run'). A cluster record
 carries at most its 1,000 strongest edges; the export holds the stored
-edges and says when some were left out.`
+edges and says when some were left out.
+
+With privacy.pseudonymise listing exports (or --pseudonymise), account keys
+become keyed pseudonyms (twitter:acct_…, HMAC-SHA256 with privacy.key):
+the same key gives the same pseudonyms in every export (docs/privacy.md).`
 
 // graphExport is `vigie graph export`.
 func graphExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -38,6 +44,7 @@ func graphExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	out := fl.String("out", "", "output file, - for standard output (graphml, gexf); output directory (csv)")
 	minRisk := fl.Float64("min-risk", 0, "only clusters whose risk (0-100) is at least this")
 	status := fl.String("status", post.StatusActive, "clusters to export: active, all, merged or expired")
+	pseudo := fl.Bool("pseudonymise", false, "replace account keys by keyed pseudonyms (needs privacy.key or privacy.key_file); on when privacy.pseudonymise lists exports")
 	cf := commonFlags{speed: -1}
 	fl.StringVar(&cf.configPath, "config", "", "YAML configuration file (its store settings are used)")
 	fl.StringVar(&cf.dataDir, "data-dir", "", "directory of the embedded store (data_dir)")
@@ -72,6 +79,17 @@ func graphExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if *pseudo && !cfg.Privacy.Pseudonymises("exports") {
+		if cfg.Privacy.Key == "" && cfg.Privacy.KeyFile == "" {
+			fmt.Fprintln(stderr, "vigie graph export: --pseudonymise needs a key: set privacy.key_file (or VIGIE_PRIVACY_KEY)")
+			return errUsage
+		}
+		cfg.Privacy.Pseudonymise = append(cfg.Privacy.Pseudonymise, "exports")
+	}
+	ps, err := pseudonymizer(cfg, "exports")
+	if err != nil {
+		return err
+	}
 	st, err := openExistingStore(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -81,7 +99,17 @@ func graphExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	for i := range clusters {
+		clusters[i] = ps.Cluster(clusters[i]) // nil ps: unchanged
+	}
 	n := graph.NewNetwork(clusters)
+	// Who took which data out, as for the API's exports: recorded first,
+	// so that no export leaves unaudited (docs/security.md).
+	if err := auditExport(cfg, map[string]string{"format": string(f), "status": *status, "min_risk": fmt.Sprint(*minRisk), "out": *out,
+		"pseudonymised": fmt.Sprint(ps.Enabled())},
+		len(clusters), map[string]int{"nodes": len(n.Nodes), "edges": len(n.Edges)}); err != nil {
+		return err
+	}
 	written, err := writeNetwork(n, f, *out, stdout)
 	if err != nil {
 		return err
@@ -91,6 +119,9 @@ func graphExport(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		report = stderr
 	}
 	fmt.Fprintf(report, "exported %d clusters: %d accounts, %d edges to %s\n", len(clusters), len(n.Nodes), len(n.Edges), written)
+	if ps.Enabled() {
+		fmt.Fprintln(report, "accounts are pseudonymised (privacy.pseudonymise: exports)")
+	}
 	short, missing := 0, 0
 	for _, c := range clusters {
 		if c.EdgeCount > len(c.Edges) {
@@ -254,4 +285,19 @@ func (a *atomicFile) commit() error {
 func (a *atomicFile) abort() {
 	a.f.Close()
 	os.Remove(a.f.Name())
+}
+
+// auditExport appends the export to the audit log (http.audit_file), with
+// the operating-system user as identity.
+func auditExport(cfg config.Config, params map[string]string, records int, detail map[string]int) error {
+	a, err := web.OpenAudit(cfg.HTTP.AuditFile, nil)
+	if err != nil {
+		return err
+	}
+	who := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	err = a.Record(web.AuditEntry{Identity: who, Role: "cli", Via: "cli", Endpoint: "vigie graph export", Params: params, Records: records, Detail: detail})
+	return errors.Join(err, a.Close())
 }

@@ -154,8 +154,13 @@ NPROC=$(nproc)
 GOVER=$($GO env GOVERSION)
 PYVER=$("$PY" -c 'import platform; print(platform.python_version())')
 SQLITEVER=$("$PY" -c 'import sqlite3; print(sqlite3.sqlite_version)')
-COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- app graph ingest post bench 2>/dev/null)" ]; then COMMIT="$COMMIT with local changes"; fi
+# VIGIE_COMMIT names the tree without asking git (make bench passes it).
+if [ -n "${VIGIE_COMMIT:-}" ]; then
+	COMMIT=$VIGIE_COMMIT
+else
+	COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+	if [ -n "$(git status --porcelain -- app graph ingest post bench 2>/dev/null)" ]; then COMMIT="$COMMIT with local changes"; fi
+fi
 DATE=$(date -u +%Y-%m-%d)
 
 SECTIONS=$(mktemp -d)
@@ -339,3 +344,10 @@ for name in sorted(os.listdir(sections), key=lambda s: (not s[0].isdigit(), int(
 open(doc, "w", encoding="utf-8").write(text)
 EOF
 log "updated $DOC"
+# bench/table.py gathers these into the one table of make bench.
+if [ -n "${BENCH_OUT:-}" ]; then
+	mkdir -p "$BENCH_OUT"
+	for f in "$SECTIONS"/*.md; do
+		[ -e "$f" ] && cp "$f" "$BENCH_OUT/peers-$(basename "$f")"
+	done
+fi

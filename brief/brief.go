@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/vigie-osint/vigie/post"
+	"github.com/vigie-osint/vigie/privacy"
 	"github.com/vigie-osint/vigie/store"
 )
 
@@ -44,6 +45,11 @@ type Options struct {
 	MaxClusters int
 	// NoCharts skips chart rendering (golden tests of the text).
 	NoCharts bool
+	// Pseudonymizer, when set (privacy.pseudonymise: briefings), replaces
+	// account handles, @mentions, post IDs and handle-bearing links by
+	// keyed pseudonyms, and leaves out the links to the platform and to
+	// Vigie's post pages, which would name the post (docs/privacy.md).
+	Pseudonymizer *privacy.Pseudonymizer
 }
 
 // Report is a briefing's content before rendering.
@@ -72,6 +78,10 @@ type Report struct {
 	Charts                  []Chart
 
 	clusters []post.Cluster // detail of Active, same order
+
+	// Pseudonymised tells that accounts are pseudonymised (Options.Pseudonymizer).
+	Pseudonymised bool
+	ps            *privacy.Pseudonymizer
 }
 
 // ClusterRow is one cluster in a briefing.
@@ -85,7 +95,8 @@ type ClusterRow struct {
 	NewEdges     int // edges first formed on the day
 	ActiveEdges  int // edges with a co-action on the day
 	Signals      string
-	Top          string // the most shared object
+	Top          string         // the most shared object
+	top          *post.KeyCount // Top before rendering, for SummaryFor
 	Target       string
 	TargetStance string
 	BotShare     float64
@@ -148,7 +159,7 @@ func Build(ctx context.Context, r store.Reader, o Options) (*Report, error) {
 		now = time.Now()
 	}
 	rep := &Report{Date: o.Date, Generated: now.UTC(), Final: o.Final, From: from, To: from.Add(24 * time.Hour),
-		BaseURL: strings.TrimRight(o.BaseURL, "/")}
+		BaseURL: strings.TrimRight(o.BaseURL, "/"), ps: o.Pseudonymizer, Pseudonymised: o.Pseudonymizer.Enabled()}
 	rep.Title = "Vigie influence briefing — " + from.Format("Monday 2 January 2006")
 	if err := rep.readClusters(ctx, r, o.MaxClusters); err != nil {
 		return nil, err
@@ -254,7 +265,8 @@ func (rep *Report) row(c post.Cluster) ClusterRow {
 	row.Signals = strings.Join(sig, ", ")
 	if len(c.TopObjects) > 0 {
 		o := c.TopObjects[0]
-		row.Top = fmt.Sprintf("%s %s (%d)", o.Kind, o.Key, o.Count)
+		row.Top = topText(rep.ps, o)
+		row.top = &o
 	}
 	return row
 }
@@ -304,6 +316,15 @@ func (rep *Report) readPosts(ctx context.Context, r store.Reader, maxPosts int) 
 	}
 	rep.Accounts = len(authors)
 	rep.Sampled = rep.PostsRead < rep.Posts
+	if rep.ps.Enabled() {
+		// Links can carry handles and post IDs; two links that differ
+		// only in those still count apart, as before.
+		pseudo := make(map[string]int, len(urls))
+		for u, n := range urls {
+			pseudo[rep.ps.URL(u)] += n
+		}
+		urls = pseudo
+	}
 	rep.Hashtags, rep.URLs, rep.Domains, rep.NetworkHashtags = top(tags, 10), top(urls, 10), top(domains, 10), top(netTags, 10)
 	return nil
 }
@@ -348,8 +369,15 @@ func (rep *Report) readExamples(ctx context.Context, r store.Reader) error {
 			if p.Time.Before(rep.From) || !p.Time.Before(rep.To) {
 				continue
 			}
-			rep.Examples = append(rep.Examples, Example{Cluster: c.ID, Key: p.Key(), Author: p.Author, Time: p.Time.UTC(),
-				Text: excerpt(p.Text, 280), Link: PlatformLink(p), Vigie: rep.link("/posts/" + url.PathEscape(p.Key()))})
+			ex := Example{Cluster: c.ID, Key: p.Key(), Author: p.Author, Time: p.Time.UTC(),
+				Text: excerpt(p.Text, 280), Link: PlatformLink(p), Vigie: rep.link("/posts/" + url.PathEscape(p.Key()))}
+			if rep.ps.Enabled() {
+				// Rewrite before cutting, so no mention is cut in half
+				// and left readable.
+				q := rep.ps.Post(p)
+				ex.Key, ex.Author, ex.Text, ex.Link, ex.Vigie = q.Key(), q.Author, excerpt(q.Text, 280), "", ""
+			}
+			rep.Examples = append(rep.Examples, ex)
 			n++
 		}
 	}
@@ -401,9 +429,22 @@ func (rep *Report) candidates() {
 	})
 }
 
+func topText(ps *privacy.Pseudonymizer, o post.KeyCount) string {
+	return fmt.Sprintf("%s %s (%d)", o.Kind, ps.ObjectKey(o.Kind, o.Key), o.Count)
+}
+
 // summarise writes the executive summary: a few sentences an editor can
 // paste.
-func (rep *Report) summarise() {
+func (rep *Report) summarise() { rep.Summary = rep.SummaryFor(rep.ps) }
+
+// SummaryFor gives the executive summary with the accounts it names
+// pseudonymised by ps: a briefing kept with real handles can still be
+// announced to webhooks pseudonymised (privacy.pseudonymise: alerts).
+// A nil ps gives the summary as the report holds it.
+func (rep *Report) SummaryFor(ps *privacy.Pseudonymizer) string {
+	if ps == nil {
+		ps = rep.ps
+	}
 	var b strings.Builder
 	day := rep.From.Format("Monday 2 January 2006")
 	fmt.Fprintf(&b, "On %s Vigie stored %d posts by %d accounts", day, rep.Posts, rep.Accounts)
@@ -424,8 +465,8 @@ func (rep *Report) summarise() {
 			}
 		}
 		fmt.Fprintf(&b, " The riskiest, %s (%d accounts, risk %.0f)", riskiest.ID, riskiest.Size, riskiest.Risk)
-		if riskiest.Top != "" {
-			fmt.Fprintf(&b, ", pushed %s", riskiest.Top)
+		if riskiest.top != nil {
+			fmt.Fprintf(&b, ", pushed %s", topText(ps, *riskiest.top))
 		}
 		if riskiest.Target != "" {
 			verb := "favouring"
@@ -457,7 +498,7 @@ func (rep *Report) summarise() {
 	} else if len(rep.Hashtags) > 0 {
 		fmt.Fprintf(&b, " Top hashtag: %s.", rep.Hashtags[0].Key)
 	}
-	rep.Summary = b.String()
+	return b.String()
 }
 
 func plural(n int, one, many string) string {

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -18,6 +19,17 @@ var method = []string{
 	"New clusters were first seen on the day; growing ones formed new ties on it; fading ones went quiet in its last six hours or expired. These are judged from the latest stored state of each cluster, which keeps its strongest edges only, so late data can move a cluster between categories.",
 	"Stance per candidate comes from the members' posts (keywords and hashtags of the election file), weighted by cluster size; it is an estimate, and irony or quotes can fool it.",
 	"Narratives are counted over the day's stored posts; the platform's own view (deleted posts, private accounts) is not visible to Vigie.",
+}
+
+// pseudonymNote ends the method notes of a pseudonymised briefing.
+const pseudonymNote = "Accounts are pseudonymised: handles, @mentions and post IDs appear as keyed pseudonyms (acct_…, post_…), the same for the same account in every briefing made with the same key; links to the posts are left out. Post texts are quoted as written and can still be searched on the platform: pseudonymised is not anonymous."
+
+// methodNotes are the method notes of this briefing.
+func (rep *Report) methodNotes() []string {
+	if !rep.Pseudonymised {
+		return method
+	}
+	return append(slices.Clone(method), pseudonymNote)
 }
 
 // Markdown renders the briefing as Markdown. Charts are referenced as
@@ -112,7 +124,7 @@ func (rep *Report) Markdown() string {
 		w("\n\n")
 	}
 	w("## Method and limits\n\n")
-	for _, m := range method {
+	for _, m := range rep.methodNotes() {
 		w("- %s\n", m)
 	}
 	return b.String()
@@ -164,7 +176,7 @@ func safeURL(s string) template.URL {
 // charts as data: URIs, no script.
 func (rep *Report) HTML() (string, error) {
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, map[string]any{"R": rep, "Method": method}); err != nil {
+	if err := tmpl.Execute(&buf, map[string]any{"R": rep, "Method": rep.methodNotes()}); err != nil {
 		return "", fmt.Errorf("brief %s: html: %w", rep.Date, err)
 	}
 	return buf.String(), nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/vigie-osint/vigie/privacy"
 	"github.com/vigie-osint/vigie/store"
 )
 
@@ -53,6 +54,11 @@ type Scheduler struct {
 	QuietTicks int
 	Announce   Announcer
 	Log        *slog.Logger
+	// Pseudonymizer pseudonymises the briefings written (Options).
+	Pseudonymizer *privacy.Pseudonymizer
+	// AnnouncePseudonymizer pseudonymises the summary given to Announce
+	// (webhooks) when the briefing itself is not pseudonymised.
+	AnnouncePseudonymizer *privacy.Pseudonymizer
 	// Written counts briefings written (tests and progress).
 	Written func(date string, final bool)
 }
@@ -208,7 +214,7 @@ func (s *Scheduler) log() *slog.Logger {
 
 func (s *Scheduler) write(ctx context.Context, date string, final, announce bool) error {
 	start := time.Now()
-	rep, err := Build(ctx, s.Store, Options{Date: date, BaseURL: s.BaseURL, Final: final})
+	rep, err := Build(ctx, s.Store, Options{Date: date, BaseURL: s.BaseURL, Final: final, Pseudonymizer: s.Pseudonymizer})
 	if err != nil {
 		return err
 	}
@@ -227,7 +233,11 @@ func (s *Scheduler) write(ctx context.Context, date string, final, announce bool
 	s.log().Info("briefing written", "date", date, "final", final, "clusters", len(rep.Active), "posts", rep.Posts,
 		"took", time.Since(start).Round(time.Millisecond))
 	if announce && s.Announce != nil {
-		if err := s.Announce(ctx, date, rep.Title, rep.Summary, final); err != nil {
+		summary := rep.Summary
+		if s.AnnouncePseudonymizer != nil && !rep.Pseudonymised {
+			summary = rep.SummaryFor(s.AnnouncePseudonymizer)
+		}
+		if err := s.Announce(ctx, date, rep.Title, summary, final); err != nil {
 			return err
 		}
 	}

@@ -59,6 +59,12 @@ type Report struct {
 	Detected        int     `json:"detected"`
 	MedianTTDSecond float64 `json:"median_ttd_seconds"`
 	MaxTTDSecond    float64 `json:"max_ttd_seconds"`
+	// Reaction: detection minus the time the network's own co-actions
+	// first sufficed (AddEvidence), median and worst over Reacted
+	// networks. Zero when AddEvidence was not called.
+	Reacted               int     `json:"reacted"`
+	MedianReactionSeconds float64 `json:"median_reaction_seconds"`
+	MaxReactionSeconds    float64 `json:"max_reaction_seconds"`
 
 	// False alerts: alerts whose cluster is not mostly planted accounts.
 	FalseAlerts       int     `json:"false_alerts"`
@@ -95,6 +101,11 @@ type Network struct {
 	DetectedAt time.Time `json:"detected_at,omitzero"`
 	DetectedBy string    `json:"detected_by,omitempty"`
 	TTDSeconds float64   `json:"ttd_seconds"`
+	// EvidenceAt is when half the members first had a co-action edge at
+	// the minimum weight (Evidence); ReactionSeconds is DetectedAt minus
+	// it, at least 0. Zero when unknown.
+	EvidenceAt      time.Time `json:"evidence_at,omitzero"`
+	ReactionSeconds float64   `json:"reaction_seconds"`
 }
 
 // Evaluate rates clusters (every status; only active ones count as
@@ -255,6 +266,11 @@ func detection(members map[string]bool, clusters []post.Cluster, alerts []post.A
 	var at time.Time
 	by := ""
 	for _, a := range alerts {
+		// An alert fires once per cluster, often while the cluster is
+		// still a fraction of the network (its Size then); it counts as
+		// the network's detection when that cluster, as stored, holds
+		// half the network: the analyst was told then, and the cluster
+		// grew under the same ID.
 		if holds(byID[a.ClusterID]) && (by == "" || a.Time.Before(at)) {
 			at, by = a.Time, "alert"
 		}

@@ -110,10 +110,10 @@ func handMade() (scenario.Truth, []post.Cluster, []post.Alert) {
 		{ID: "c3", Status: post.StatusExpired, Members: []string{"x3", "x4"}, Detected: h(3)},
 	}
 	alerts := []post.Alert{
-		{ID: "al1", ClusterID: "c1", Time: h(3)},
-		{ID: "al3", ClusterID: "c3", Time: h(4)},   // organic cluster: false
-		{ID: "al2", ClusterID: "c2", Time: h(9)},   // b1 and leader L: 2 of 3 planted
-		{ID: "al4", ClusterID: "gone", Time: h(9)}, // no such cluster: false
+		{ID: "al1", ClusterID: "c1", Time: h(3), Size: 4},
+		{ID: "al3", ClusterID: "c3", Time: h(4), Size: 2},   // organic cluster: false
+		{ID: "al2", ClusterID: "c2", Time: h(9), Size: 3},   // b1 and leader L: 2 of 3 planted
+		{ID: "al4", ClusterID: "gone", Time: h(9), Size: 3}, // no such cluster: false
 	}
 	return truth, clusters, alerts
 }

@@ -25,7 +25,10 @@ func WriteTable(w io.Writer, r Report) error {
 	p("| NMI\t %.3f\t", r.NMI)
 	p("| stance accuracy\t %.3f (%d/%d networks)\t", r.StanceAccuracy, r.StanceCorrect, r.StanceJudged)
 	p("| networks detected\t %d/%d\t", r.Detected, len(r.Networks))
-	p("| time to detection\t median %s, max %s\t", dur(r.MedianTTDSecond), dur(r.MaxTTDSecond))
+	p("| time to detection\t median %s, max %s (from each network's first post)\t", dur(r.MedianTTDSecond), dur(r.MaxTTDSecond))
+	if r.Reacted > 0 {
+		p("| reaction time\t median %s, max %s (from enough evidence, %d networks)\t", dur(r.MedianReactionSeconds), dur(r.MaxReactionSeconds), r.Reacted)
+	}
 	p("| false alerts\t %d (%.2f per simulated day)\t", r.FalseAlerts, r.FalseAlertsPerDay)
 	if err := tw.Flush(); err != nil {
 		return err
@@ -33,8 +36,8 @@ func WriteTable(w io.Writer, r Report) error {
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 1, ' ', tabwriter.Debug)
 	p = func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
-	p("| network\t tactic\t size\t recall\t Jaccard\t truth\t predicted\t TTD\t")
-	p("|---\t---\t---\t---\t---\t---\t---\t---\t")
+	p("| network\t tactic\t size\t recall\t Jaccard\t truth\t predicted\t TTD\t reaction\t")
+	p("|---\t---\t---\t---\t---\t---\t---\t---\t---\t")
 	for _, n := range r.Networks {
 		pred := strings.TrimSpace(n.PredictedStance + " " + n.PredictedTarget)
 		switch {
@@ -50,7 +53,14 @@ func WriteTable(w io.Writer, r Report) error {
 		if n.DetectedBy != "" {
 			ttd = dur(n.TTDSeconds) + " (" + n.DetectedBy + ")"
 		}
-		p("| %s\t %s\t %d\t %.3f\t %.3f\t %s %s\t %s\t %s\t", n.Name, n.Tactic, n.Size, n.Recall, n.Jaccard, n.Stance, n.Target, pred, ttd)
+		react := "-"
+		switch {
+		case !n.EvidenceAt.IsZero() && n.DetectedBy != "":
+			react = dur(n.ReactionSeconds)
+		case n.EvidenceAt.IsZero() && r.Reacted > 0:
+			react = "never enough evidence"
+		}
+		p("| %s\t %s\t %d\t %.3f\t %.3f\t %s %s\t %s\t %s\t %s\t", n.Name, n.Tactic, n.Size, n.Recall, n.Jaccard, n.Stance, n.Target, pred, ttd, react)
 	}
 	return tw.Flush()
 }

@@ -153,6 +153,15 @@ func (q *CoactionQueue) PopBefore(t time.Time, f func(Coaction)) {
 	}
 }
 
+// PopIfBefore removes and returns the oldest co-action if it completed
+// before t.
+func (q *CoactionQueue) PopIfBefore(t time.Time) (Coaction, bool) {
+	if len(q.items) == 0 || !q.items[0].At().Before(t) {
+		return Coaction{}, false
+	}
+	return q.pop(), true
+}
+
 // PopAll hands every co-action to f, oldest first (the input ended).
 func (q *CoactionQueue) PopAll(f func(Coaction)) {
 	for len(q.items) > 0 {

@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,7 +32,19 @@ import (
 // boundary — deterministic for a given input order — and when the input
 // goes idle, so the last clusters of a finished replay are not held back.
 type Graph struct {
-	Consumer    Consumer
+	Consumer Consumer
+	// Coactions, when set, makes this the aggregating stage of the
+	// scaled-out graph (scaleout.go): edges are built from the co-actions
+	// the Pair workers found, and Consumer (the posts topic) feeds only
+	// the scorer. Run exactly one such worker per deployment.
+	Coactions Consumer
+	// Sources is the number of partitions of the actions topic: the
+	// aggregating stage folds nothing in until each has reported its
+	// stream time, or until MissingSourceGrace has passed since the first
+	// co-action record (a partition without any record never reports).
+	Sources int
+	// MissingSourceGrace: default 30s of wall time.
+	MissingSourceGrace time.Duration
 	Producer    Producer
 	Topics      Topics
 	Checkpoints Checkpoints
@@ -63,6 +76,17 @@ type graphCheckpoint struct {
 	// Emitted maps each cluster ID to a hash of the content last emitted
 	// for it, so an unchanged cluster is not sent again at every detection.
 	Emitted map[string]uint64
+	// The aggregating stage's input state: co-actions waiting for the
+	// watermark, and each actions partition's stream time and idleness.
+	Queue   []graph.Coaction
+	SrcWM   map[int]time.Time
+	SrcIdle map[int]bool
+	// Frontier: every co-action completed before it has been folded in;
+	// one arriving now is a re-delivery (a Pair worker re-reading after a
+	// crash or a rebalance) and is dropped. Last is the co-action folded
+	// in last, so a duplicate still in the queue is recognised too.
+	Frontier time.Time
+	Last     graph.Coaction
 }
 
 // Bounds on one cluster record (see post.Cluster.EdgeCount).
@@ -88,6 +112,9 @@ func (s *Graph) Run(ctx context.Context) error {
 	}
 	if s.IdleAfter <= 0 {
 		s.IdleAfter = time.Second
+	}
+	if s.MissingSourceGrace <= 0 {
+		s.MissingSourceGrace = 30 * time.Second
 	}
 	scorer, err := scoring.New(s.Scoring)
 	if err != nil {
@@ -115,9 +142,19 @@ func (s *Graph) Run(ctx context.Context) error {
 		return fmt.Errorf("graph: load checkpoint: %w", err)
 	}
 
-	// pending holds the last fetched, uncommitted record of each partition:
-	// committing it commits everything before it on that partition.
-	pending := map[int]bus.Message{}
+	in := s.Consumer
+	var queue graph.CoactionQueue
+	if s.Coactions != nil {
+		in = mergeConsumers(ctx, map[string]Consumer{s.Topics.Posts: s.Consumer, s.Topics.Coactions: s.Coactions})
+		queue.Restore(st.Queue)
+		if st.SrcWM == nil {
+			st.SrcWM, st.SrcIdle = map[int]time.Time{}, map[int]bool{}
+		}
+	}
+	lateness := s.Engine.Config().Lateness
+	// pending holds the last fetched, uncommitted record of each topic
+	// partition: committing it commits everything before it there.
+	pending := map[string]bus.Message{}
 	var dead []bus.Message
 	lastCheckpoint := time.Now()
 
@@ -190,6 +227,7 @@ func (s *Graph) Run(ctx context.Context) error {
 		}
 		st.Version = 1
 		st.Engine = eng.Bytes()
+		st.Queue = queue.Items()
 		sc, err := scorer.SnapshotBytes()
 		if err != nil {
 			return fmt.Errorf("graph: %w", err)
@@ -202,7 +240,7 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err := s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(), buf.Bytes()); err != nil {
 			return fmt.Errorf("graph: save checkpoint: %w", err)
 		}
-		if err := s.Consumer.Commit(ctx, lastOfEach(pending)...); err != nil {
+		if err := in.Commit(ctx, lastOfEachTP(pending)...); err != nil {
 			return err
 		}
 		clear(pending)
@@ -220,14 +258,80 @@ func (s *Graph) Run(ctx context.Context) error {
 		return nil
 	}
 
+	// at runs a detection first if t crosses the next DetectEvery
+	// boundary, so a detection covers exactly what came before it.
+	at := func(ctx context.Context, t time.Time) error {
+		if st.NextDetect.IsZero() {
+			st.NextDetect = t.Truncate(s.DetectEvery).Add(s.DetectEvery)
+		}
+		if !t.Before(st.NextDetect) {
+			if st.Dirty {
+				if err := emit(ctx); err != nil {
+					return err
+				}
+			}
+			st.NextDetect = t.Truncate(s.DetectEvery).Add(s.DetectEvery)
+		}
+		return nil
+	}
+	// release folds the co-actions the watermark has passed into the
+	// edges, in time order; all releases every one (the input is idle).
+	var firstSource time.Time
+	release := func(ctx context.Context, all bool) error {
+		if firstSource.IsZero() {
+			firstSource = time.Now()
+		}
+		if len(st.SrcWM) < s.Sources && time.Since(firstSource) < s.MissingSourceGrace {
+			return nil
+		}
+		wm, idle := watermark(st.SrcWM, st.SrcIdle)
+		if wm.IsZero() {
+			return nil
+		}
+		before := wm.Add(-lateness)
+		if all && idle {
+			before = wm.Add(time.Nanosecond)
+		}
+		if before.After(st.Frontier) {
+			st.Frontier = before
+		}
+		for {
+			c, ok := queue.PopIfBefore(before)
+			if !ok {
+				break
+			}
+			if c == st.Last {
+				s.Stats.DuplicateCoactions.Add(1)
+				continue
+			}
+			st.Last = c
+			if err := at(ctx, c.At()); err != nil {
+				return err
+			}
+			if s.Engine.AddCoaction(c) {
+				st.Dirty = true
+				s.Stats.Aggregated.Add(1)
+			}
+		}
+		if all && idle && queue.Len() == 0 {
+			s.Engine.AdvanceTo(wm)
+		}
+		return nil
+	}
+
 	for {
 		fctx, cancel := context.WithTimeout(ctx, s.IdleAfter)
-		m, err := s.Consumer.Fetch(fctx)
+		m, err := in.Fetch(fctx)
 		cancel()
 		if ctx.Err() != nil {
 			return final()
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
+			if s.Coactions != nil {
+				if err := release(ctx, true); err != nil {
+					return stopOr(ctx, err, final)
+				}
+			}
 			if st.Dirty {
 				if err := emit(ctx); err != nil {
 					return stopOr(ctx, err, final)
@@ -241,35 +345,57 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		p, derr := post.DecodePost(bus.Source(m), m.Value)
-		if derr != nil {
-			s.Log.Warn("graph rejected a record", "err", derr)
-			dead = append(dead, bus.DeadLetter(s.Topics.DeadLetter, "graph", m, derr))
-		} else {
-			if st.NextDetect.IsZero() {
-				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
+		switch {
+		case s.Coactions != nil && m.Topic == s.Topics.Coactions:
+			r, derr := decodeCoaction(m)
+			if derr != nil {
+				s.Log.Warn("graph rejected a record", "err", derr)
+				dead = append(dead, bus.DeadLetter(s.Topics.DeadLetter, "graph", m, derr))
+				break
 			}
-			// Detect before adding the first post past the boundary, so a
-			// detection covers exactly the posts before it.
-			if !p.Time.Before(st.NextDetect) {
-				if st.Dirty {
-					if err := emit(ctx); err != nil {
-						return stopOr(ctx, err, final)
-					}
-				}
-				st.NextDetect = p.Time.Truncate(s.DetectEvery).Add(s.DetectEvery)
+			if r.WM.After(st.SrcWM[r.Src]) {
+				st.SrcWM[r.Src] = r.WM
 			}
-			if s.Engine.Add(&p) {
+			st.SrcIdle[r.Src] = r.Idle
+			switch c := r.Coaction; {
+			case c == nil:
+			case c.At().Before(st.Frontier):
+				s.Stats.DuplicateCoactions.Add(1)
+			default:
+				queue.Push(*c)
+			}
+			if err := release(ctx, true); err != nil {
+				return stopOr(ctx, err, final)
+			}
+		default:
+			p, derr := post.DecodePost(bus.Source(m), m.Value)
+			if derr != nil {
+				s.Log.Warn("graph rejected a record", "err", derr)
+				dead = append(dead, bus.DeadLetter(s.Topics.DeadLetter, "graph", m, derr))
+				break
+			}
+			if s.Coactions != nil {
+				// Aggregating stage: posts only feed the scorer.
 				scorer.Observe(&p)
-				st.Dirty = true
 				s.Stats.EnginePosts.Add(1)
+			} else {
+				// Detect before adding the first post past the boundary,
+				// so a detection covers exactly the posts before it.
+				if err := at(ctx, p.Time); err != nil {
+					return stopOr(ctx, err, final)
+				}
+				if s.Engine.Add(&p) {
+					scorer.Observe(&p)
+					st.Dirty = true
+					s.Stats.EnginePosts.Add(1)
+				}
 			}
 			s.Stats.Graphed.Add(1)
 		}
 		// Only now is m part of the state a checkpoint saves: marking it
 		// earlier would let a stop during the detection above commit a
 		// post the engine never saw.
-		pending[m.Partition] = m
+		pending[m.Topic+"/"+strconv.Itoa(m.Partition)] = m
 		if time.Since(lastCheckpoint) >= s.CheckpointEvery {
 			if err := checkpoint(ctx); err != nil {
 				return stopOr(ctx, err, final)
@@ -284,8 +410,40 @@ func lastOfEach(pending map[int]bus.Message) []bus.Message {
 	for _, m := range pending {
 		out = append(out, m)
 	}
-	slices.SortFunc(out, func(a, b bus.Message) int { return a.Partition - b.Partition })
-	return out
+	return lastPerPartition(out)
+}
+
+// lastOfEachTP lists the pending records in topic and partition order.
+func lastOfEachTP(pending map[string]bus.Message) []bus.Message {
+	out := make([]bus.Message, 0, len(pending))
+	for _, m := range pending {
+		out = append(out, m)
+	}
+	return lastPerPartition(out)
+}
+
+// watermark is the stream time every active actions partition has
+// reached: the least over those not idle, or, when all are idle, the
+// greatest (idle reports whether all are).
+func watermark(wm map[int]time.Time, idleOf map[int]bool) (time.Time, bool) {
+	var low, high time.Time
+	idle := true
+	for src, t := range wm {
+		if t.After(high) {
+			high = t
+		}
+		if idleOf[src] {
+			continue
+		}
+		idle = false
+		if low.IsZero() || t.Before(low) {
+			low = t
+		}
+	}
+	if idle {
+		return high, true
+	}
+	return low, false
 }
 
 // trimForWire bounds a cluster record: the strongest MaxWireEdges edges

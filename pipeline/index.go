@@ -159,6 +159,11 @@ type Index struct {
 	BatchWait               time.Duration
 	Log                     *slog.Logger
 	Stats                   *Stats
+	// Expired, when set, gives the time before which posts are past
+	// retention (Retention.Cutoff; zero = none). Such posts are not
+	// written: a replay of the posts topic must not bring back what
+	// retention deleted.
+	Expired func() time.Time
 }
 
 func (s *Index) loop(c Consumer) *batcher {
@@ -172,10 +177,18 @@ func (s *Index) RunPosts(ctx context.Context) error {
 		posts := make([]post.Post, 0, len(batch))
 		msgs := make([]bus.Message, 0, len(batch))
 		var bad []rejected
+		var cut time.Time
+		if s.Expired != nil {
+			cut = s.Expired()
+		}
 		for _, m := range batch {
 			p, err := post.DecodePost(bus.Source(m), m.Value)
 			if err != nil {
 				bad = append(bad, rejected{m, err})
+				continue
+			}
+			if !cut.IsZero() && p.Time.Before(cut) {
+				s.Stats.RetentionSkipped.Add(1)
 				continue
 			}
 			posts = append(posts, p)

@@ -27,6 +27,10 @@ type Topics struct {
 	Clusters   string // cluster updates, keyed by cluster ID
 	Alerts     string // alerts, keyed by alert ID
 	DeadLetter string // records any stage rejected, with why and where
+	// The scaled-out graph stage's topics (scaleout.go), created only
+	// when graph.scale_out is on.
+	Actions   string // posts re-keyed by the objects of their actions
+	Coactions string // co-action pairs, keyed by account pair
 }
 
 // TopicsWithPrefix returns the standard topic names under prefix.
@@ -36,6 +40,8 @@ func TopicsWithPrefix(prefix string) Topics {
 		Clusters:   prefix + "clusters",
 		Alerts:     prefix + "alerts",
 		DeadLetter: prefix + "deadletter",
+		Actions:    prefix + "actions",
+		Coactions:  prefix + "coactions",
 	}
 }
 
@@ -81,6 +87,14 @@ type Stats struct {
 	SourceBytes  atomic.Int64 // size of a file source, for progress
 	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
+	Routed       atomic.Int64 // posts re-keyed onto the actions topic (scaled-out graph)
+	Paired       atomic.Int64 // action records the pairing engines consumed
+	Coactions    atomic.Int64 // co-action pairs produced by the pairing engines
+	Aggregated   atomic.Int64 // co-action pairs folded into edges by the aggregating graph stage
+	// DuplicateCoactions are co-actions the aggregating graph stage
+	// dropped as already folded in (re-sent after a Pair worker restarted).
+	DuplicateCoactions atomic.Int64
+	ActionRecords      atomic.Int64 // records Route produced to the actions topic
 	// WriteFailures counts failed attempts to make a stage's output
 	// durable (store unreachable or full, broker away, checkpoint not
 	// saved); the stage retries them (see retryDurable). Retrying is how
@@ -88,6 +102,12 @@ type Stats struct {
 	// and its input lag grows until the cause is fixed.
 	WriteFailures atomic.Int64
 	Retrying      atomic.Int64
+	// Post retention (privacy.post_retention): posts deleted from the
+	// store, successful deletion runs, and posts the index stage did not
+	// write because they were already past retention.
+	RetentionDeleted atomic.Int64
+	RetentionRuns    atomic.Int64
+	RetentionSkipped atomic.Int64
 
 	// Ingest producer metrics, updated after every acknowledged batch.
 	// Counters only grow; "Last" and "Max" fields are gauges. A metrics

@@ -372,19 +372,37 @@ func TestIndexDeadLettersRefusedRecords(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			at := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
+			// One produce call: the three posts arrive in one batch.
+			var msgs []bus.Message
 			for _, id := range []string{"1", "2", "3"} {
 				p := mkPost(id, "a"+id, at, "")
 				v, _ := post.Marshal(&p)
-				if err := e.prod.Produce(context.Background(), bus.Message{Topic: e.topics.Posts, Value: v}); err != nil {
-					t.Fatal(err)
-				}
+				msgs = append(msgs, bus.Message{Topic: e.topics.Posts, Value: v})
+			}
+			if err := e.prod.Produce(context.Background(), msgs...); err != nil {
+				t.Fatal(err)
 			}
 			st := &refusingStore{Store: e.st, refuse: "twitter:2", other: tc.other}
 			ix := &Index{Posts: e.consumer(t, "ix", e.topics.Posts), Producer: e.prod, Topics: e.topics, Store: st,
 				BatchWait: 50 * time.Millisecond, Log: e.log, Stats: e.stats}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			// Run until the batch is committed, or (wantRetry) has failed
+			// twice: a failed batch is retried until the run ends.
+			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			if err := ix.RunPosts(ctx); err != nil {
+			done := make(chan error, 1)
+			go func() { done <- ix.RunPosts(ctx) }()
+			deadline := time.Now().Add(30 * time.Second)
+			for time.Now().Before(deadline) {
+				if tc.wantRetry && e.stats.WriteFailures.Load() >= 2 {
+					break
+				}
+				if lag, err := bus.Lag(context.Background(), e.cfg, "ix", e.topics.Posts); err == nil && lag == 0 {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			cancel()
+			if err := <-done; err != nil {
 				t.Fatalf("RunPosts err = %v; want nil at the end of the run", err)
 			}
 			if retried := e.stats.WriteFailures.Load() > 0; retried != tc.wantRetry {

@@ -33,10 +33,10 @@ func (p *Pseudonymizer) postID(platform, id string) string {
 	return ps
 }
 
-// objectKey pseudonymises a co-action object key: mentions and replies
+// ObjectKey pseudonymises a co-action object key (post.KeyCount, post.Evidence): mentions and replies
 // name accounts and posts; links may carry a handle in their path; the
 // other kinds (hashtags, domains, texts, media hashes) name no one.
-func (p *Pseudonymizer) objectKey(kind post.Kind, key string) string {
+func (p *Pseudonymizer) ObjectKey(kind post.Kind, key string) string {
 	switch kind {
 	case post.KindMention:
 		return p.Account(key)
@@ -208,7 +208,7 @@ func (p *Pseudonymizer) Cluster(c post.Cluster) post.Cluster {
 	if c.TopObjects != nil {
 		t := make([]post.KeyCount, len(c.TopObjects))
 		for i, o := range c.TopObjects {
-			o.Key = p.objectKey(o.Kind, o.Key)
+			o.Key = p.ObjectKey(o.Kind, o.Key)
 			t[i] = o
 		}
 		c.TopObjects = t
@@ -224,7 +224,7 @@ func (p *Pseudonymizer) Cluster(c post.Cluster) post.Cluster {
 			if e.Evidence != nil {
 				ev := make([]post.Evidence, len(e.Evidence))
 				for j, x := range e.Evidence {
-					x.Key = p.objectKey(x.Kind, x.Key)
+					x.Key = p.ObjectKey(x.Kind, x.Key)
 					x.PostA, x.PostB = p.PostKey(x.PostA), p.PostKey(x.PostB)
 					if swap {
 						x.PostA, x.PostB, x.TimeA, x.TimeB = x.PostB, x.PostA, x.TimeB, x.TimeA

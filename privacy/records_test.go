@@ -17,7 +17,7 @@ func fixturePost() post.Post {
 	t0 := time.Date(2017, 5, 5, 18, 0, 0, 0, time.UTC)
 	return post.Post{Schema: post.SchemaVersion, Platform: post.PlatformTwitter, ID: "8620001", Author: "alice", Time: t0,
 		Text: "RT @bob: lisez @Carol https://twitter.com/bob/status/8620002 #MacronLeaks", Lang: "fr",
-		URLs: []string{"https://twitter.com/bob/status/8620002?s=20", "https://example.org/a", "https://mastodon.example/@carol@example.social/1"},
+		URLs:     []string{"https://twitter.com/bob/status/8620002?s=20", "https://example.org/a", "https://mastodon.example/@carol@example.social/1"},
 		Hashtags: []string{"MacronLeaks"}, Mentions: []string{"bob", "@Carol"}, RepostOf: "8620002", ReplyTo: "8620003",
 		Account: &post.Account{Platform: post.PlatformTwitter, ID: "alice", Handle: "alice", Name: "Alice Martin", Description: "journaliste",
 			Followers: 12, CreatedAt: t0.Add(-time.Hour)}}
@@ -119,12 +119,12 @@ func TestURL(t *testing.T) {
 	p := mustNew(t, keyA)
 	tests := []struct{ in, want string }{
 		{"https://example.org/a?b=c", "https://example.org/a?b=c"},
-		{"https://twitter.com/alice/status/1?s=20", "https://twitter.com/" + p.Handle("twitter", "alice") + "/status/1"},
-		{"https://twitter.com/i/web/status/1", "https://twitter.com/i/web/status/1"},
+		{"https://twitter.com/alice/status/1?s=20", "https://twitter.com/" + p.Handle("twitter", "alice") + "/status/" + p.postID("twitter", "1")},
+		{"https://twitter.com/i/web/status/1", "https://twitter.com/i/web/status/" + p.postID("twitter", "1")},
 		{"https://twitter.com/hashtag/Macron", "https://twitter.com/hashtag/Macron"},
-		{"https://bsky.app/profile/alice.bsky.social/post/3k", "https://bsky.app/profile/" + p.Handle("bluesky", "alice.bsky.social") + "/post/3k"},
-		{"https://mastodon.social/@alice/1", "https://mastodon.social/" + p.Handle("mastodon", "alice@mastodon.social") + "/1"},
-		{"https://t.me/chan/12", "https://t.me/" + p.Handle("telegram", "chan") + "/12"},
+		{"https://bsky.app/profile/alice.bsky.social/post/3k", "https://bsky.app/profile/" + p.Handle("bluesky", "alice.bsky.social") + "/post/" + p.postID("bluesky", "3k")},
+		{"https://mastodon.social/@alice/1", "https://mastodon.social/" + p.Handle("mastodon", "alice@mastodon.social") + "/" + p.postID("mastodon", "1")},
+		{"https://t.me/chan/12", "https://t.me/" + p.Handle("telegram", "chan") + "/" + p.postID("telegram", "12")},
 		{"not a url @alice", "not a url " + p.Handle("", "alice")},
 		{"", ""},
 	}

@@ -13,7 +13,16 @@
 // minutes. Planted networks use four tactics (repost rings, copy-paste,
 // link pushes, hashtag pushes); every one of them makes members repost
 // the same post or share the same link within seconds of each other,
-// many times over, which organic users almost never do. TestSeparable
+// many times over, which organic users almost never do.
+//
+// Harder cases are opt-in, so the bundled scenario stays as it is: reply
+// brigades (co-replying to the target's posts), slow pushes (reposts
+// spread over half an hour rather than seconds), sleeper accounts (made
+// in batches years before, dormant until the operation), and among the
+// organic users news bots (feed readers that co-share every article
+// within seconds) and breaking-news bursts (hundreds of users sharing one
+// story within minutes). The "hard" and "organic-week" presets
+// (presets.go) combine them for benchmarks. TestSeparable
 // holds the generator to that: a plain co-repost and co-link detector
 // must recover the networks with precision and recall of 0.95 or more.
 //

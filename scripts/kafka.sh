@@ -6,6 +6,9 @@
 #   scripts/kafka.sh start     fresh data dir, format, start, wait until ready;
 #                              prints VIGIE_TEST_KAFKA=127.0.0.1:PORT
 #   scripts/kafka.sh stop      stop the broker started by `start`
+#   scripts/kafka.sh resume    start again on the data dir of the last start,
+#                              topics and offsets kept (a broker restart, for
+#                              fault tests)
 #   scripts/kafka.sh status    running or not, and where
 #
 # Environment (all optional):
@@ -16,6 +19,9 @@
 #   VIGIE_KAFKA_HEAP              broker -Xmx (default 512m)
 #   VIGIE_KAFKA_START_TIMEOUT     seconds to wait for readiness (default 90)
 #   VIGIE_KAFKA_OPTS              extra broker JVM flags, space-separated
+#   VIGIE_KAFKA_RUN_DIR           data, logs and pid file of this broker (default
+#                                 $VIGIE_CACHE/kafka-run): a second, private broker
+#                                 needs its own, with its own ports
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,8 +34,9 @@ START_TIMEOUT="${VIGIE_KAFKA_START_TIMEOUT:-90}"
 
 HOME_DIR="$CACHE/kafka-$VERSION"
 LIBS="$HOME_DIR/libs"
-RUN="$CACHE/kafka-run"
+RUN="${VIGIE_KAFKA_RUN_DIR:-$CACHE/kafka-run}"
 PIDFILE="$CACHE/kafka.pid"
+[[ -z "${VIGIE_KAFKA_RUN_DIR:-}" ]] || PIDFILE="$RUN.pid"
 LOG="$RUN/kafka.log"
 # The JVM's own stdout/stderr (crashes before log4j is up, OOM messages).
 CONSOLE="$RUN/console.out"
@@ -235,7 +242,7 @@ fail_start() {
 }
 
 cmd_start() {
-	local pid
+	local keep="${1:-}" pid
 	pid="$(running_pid)"
 	[[ -z "$pid" ]] || die "already running (pid $pid); run '$0 stop' first"
 	[[ "$PORT" != "$CPORT" ]] || die "VIGIE_KAFKA_PORT and VIGIE_KAFKA_CONTROLLER_PORT must differ"
@@ -245,17 +252,24 @@ cmd_start() {
 	port_open "$PORT" && die "port $PORT is already in use (set VIGIE_KAFKA_PORT)"
 	port_open "$CPORT" && die "port $CPORT is already in use (set VIGIE_KAFKA_CONTROLLER_PORT)"
 
-	# Fresh data dir every start: tests must not see topics, offsets or
-	# groups of an earlier run.
-	rm -rf "$RUN"
-	mkdir -p "$RUN"
-	write_config
-
 	local t0=$SECONDS cluster_id
-	cluster_id="$(new_cluster_id)"
-	kafka_tool kafka.tools.StorageTool format -t "$cluster_id" \
-		-c "$RUN/server.properties" >"$RUN/format.out" 2>&1 ||
-		fail_start "storage format failed: $(cat "$RUN/format.out")"
+	if [[ -n "$keep" ]]; then
+		# resume: same data dir and config, no format. The readiness
+		# check below looks for the start line in a fresh log.
+		[[ -f "$RUN/server.properties" ]] || die "nothing to resume in $RUN: run '$0 start' first"
+		[[ ! -f "$LOG" ]] || mv -f "$LOG" "$LOG.1"
+	else
+		# Fresh data dir every start: tests must not see topics, offsets or
+		# groups of an earlier run.
+		rm -rf "$RUN"
+		mkdir -p "$RUN"
+		write_config
+
+		cluster_id="$(new_cluster_id)"
+		kafka_tool kafka.tools.StorageTool format -t "$cluster_id" \
+			-c "$RUN/server.properties" >"$RUN/format.out" 2>&1 ||
+			fail_start "storage format failed: $(cat "$RUN/format.out")"
+	fi
 
 	# TieredStopAtLevel=1 (C1 only): measured ~5.5 instead of ~9.8 CPU
 	# seconds to reach "started" on this 2-core machine, and test traffic
@@ -345,10 +359,11 @@ cmd_status() {
 case "${1:-}" in
 install) cmd_install ;;
 start) cmd_start ;;
+resume) cmd_start keep ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 *)
-	echo "usage: $0 {install|start|stop|status}" >&2
+	echo "usage: $0 {install|start|resume|stop|status}" >&2
 	exit 2
 	;;
 esac

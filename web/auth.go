@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -208,7 +209,14 @@ func NewAccess(o AccessOptions) (*Access, error) {
 			return nil, fmt.Errorf("web: token name %q is used twice", t.Name)
 		}
 		names[t.Name] = true
-		a.tokens = append(a.tokens, tokenEntry{name: t.Name, role: t.Role, hash: sha256.Sum256([]byte(t.Value))})
+		h := sha256.Sum256([]byte(t.Value))
+		for _, o := range a.tokens {
+			if o.hash == h {
+				// One value, two names: the audit log could not tell who.
+				return nil, fmt.Errorf("web: tokens %q and %q have the same value", o.name, t.Name)
+			}
+		}
+		a.tokens = append(a.tokens, tokenEntry{name: t.Name, role: t.Role, hash: h})
 	}
 	for _, o := range o.CORSOrigins {
 		a.cors[o] = true
@@ -678,7 +686,9 @@ func unlimitedPath(p string) bool {
 	return p == "/healthz" || p == "/readyz" || strings.HasPrefix(p, "/static/")
 }
 
-func safeMethod(m string) bool { return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions }
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
 
 // needs is the role a request needs: admin to change anything or read
 // the audit log, analyst to read.
@@ -693,6 +703,16 @@ func (a *Access) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := r.URL.Path
 		if !a.corsAllowed(w, r) {
+			return
+		}
+		if what := invalidUTF8(r); what != "" {
+			// Text that is not UTF-8 would be echoed into pages and
+			// logs as it came: refuse it before any handler runs.
+			param, _ := strings.CutPrefix(what, "parameter ")
+			if param == what {
+				param = ""
+			}
+			writeJSON(w, http.StatusBadRequest, apiError{Error: what + ": not valid UTF-8", Param: param})
 			return
 		}
 		if unlimitedPath(path) {
@@ -752,6 +772,31 @@ func (a *Access) wrap(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusForbidden, apiError{Error: fmt.Sprintf("%s %s needs the %s role; %s is %s", r.Method, path, need, id.Name, id.Role)})
 		}
 	})
+}
+
+// invalidUTF8 names the part of the request target that is not valid
+// UTF-8 once decoded ("path", or "parameter q"), or returns "".
+func invalidUTF8(r *http.Request) string {
+	if !utf8.ValidString(r.URL.Path) {
+		return "path"
+	}
+	q := r.URL.Query()
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the first bad one, always the same
+	for _, k := range keys {
+		if !utf8.ValidString(k) {
+			return "a parameter name"
+		}
+		for _, v := range q[k] {
+			if !utf8.ValidString(v) {
+				return "parameter " + k
+			}
+		}
+	}
+	return ""
 }
 
 // corsAllowed applies CORS: allowed origins get Access-Control-Allow-Origin

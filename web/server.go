@@ -52,11 +52,11 @@ type Server struct {
 	// rate limits, CORS, CSRF and the audit log. Nil builds the open
 	// loopback mode, with APIToken as the admin token.
 	Access *Access
-	tmpl          *template.Template
-	static        *staticFiles
-	trends        trendCache
-	ln            net.Listener
-	server        *http.Server
+	tmpl   *template.Template
+	static *staticFiles
+	trends trendCache
+	ln     net.Listener
+	server *http.Server
 }
 
 // Handler builds the routes.

@@ -15,9 +15,9 @@ import (
 // DeletePostsBefore implements store.Retention. Posts live in daily
 // indices, so a day wholly before t is dropped as an index (instant, and
 // its disk is freed at once, unlike deleted documents that wait for a
-// segment merge); only the day t falls in is trimmed with a
-// delete_by_query. Account documents of the authors left without a post
-// are deleted afterwards.
+// segment merge); only the day t falls in is trimmed, by searches and
+// bulk deletes (deleteByQuery). Account documents of the authors left
+// without a post are deleted afterwards.
 //
 // Unlike the embedded store this is not one transaction: a post of an
 // author written while the run checks that author's remaining posts can
@@ -143,25 +143,46 @@ func (s *Store) authorsOf(ctx context.Context, query map[string]any) ([]string, 
 }
 
 // deleteByQuery deletes the documents of index that query matches and
-// returns how many; the deletion is refreshed, so searches stop finding
-// them when it returns.
+// returns how many. It searches a page of _ids, bulk-deletes them,
+// refreshes and repeats until none match: _delete_by_query belongs to the
+// reindex module, which a server built from Maven Central (and so the
+// integration tests) lacks. The deletion is refreshed when it returns.
 func (s *Store) deleteByQuery(ctx context.Context, index string, query map[string]any) (int64, error) {
-	b, err := json.Marshal(map[string]any{"query": query})
-	if err != nil {
-		return 0, err
+	const page = 1000
+	var total int64
+	for {
+		b, err := json.Marshal(map[string]any{"query": map[string]any{"bool": map[string]any{"filter": []any{query}}},
+			"size": page, "_source": false, "track_total_hits": false, "sort": []any{"_doc"}})
+		if err != nil {
+			return total, err
+		}
+		var res struct {
+			Hits struct {
+				Hits []struct {
+					ID string `json:"_id"`
+				} `json:"hits"`
+			} `json:"hits"`
+		}
+		q := url.Values{"ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}
+		if err := s.do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_search", q, b, &res); err != nil {
+			return total, err
+		}
+		hits := res.Hits.Hits
+		if len(hits) == 0 {
+			return total, nil
+		}
+		acts := make([]action, len(hits))
+		for i, h := range hits {
+			acts[i] = action{op: "delete", index: index, id: h.ID, kind: "post", key: h.ID}
+		}
+		if err := s.bulk(ctx, "delete posts", acts); err != nil {
+			return total, err
+		}
+		total += int64(len(hits))
+		if err := s.do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_refresh", q, nil, nil); err != nil {
+			return total, err
+		}
 	}
-	q := url.Values{"refresh": {"true"}, "conflicts": {"proceed"}, "ignore_unavailable": {"true"}, "allow_no_indices": {"true"}}
-	var res struct {
-		Deleted  int64             `json:"deleted"`
-		Failures []json.RawMessage `json:"failures"`
-	}
-	if err := s.do(ctx, http.MethodPost, "/"+url.PathEscape(index)+"/_delete_by_query", q, b, &res); err != nil {
-		return 0, err
-	}
-	if len(res.Failures) > 0 {
-		return res.Deleted, fmt.Errorf("delete_by_query: %d failures, first: %s", len(res.Failures), res.Failures[0])
-	}
-	return res.Deleted, nil
 }
 
 // deleteOrphanAccounts deletes the account documents of the authors that

@@ -125,3 +125,22 @@ func (s *Store) releaseSpace(ctx context.Context) {
 		s.log.Warn("sqlite: retention: checkpoint", "err", err)
 	}
 }
+
+// incrementalVacuumIfEmpty turns auto_vacuum=incremental on for a
+// database with no table yet. An existing database keeps its mode:
+// converting it needs a full VACUUM, a rewrite of the whole file that an
+// operator runs by hand (docs/privacy.md).
+func incrementalVacuumIfEmpty(ctx context.Context, w *sql.DB) error {
+	var tables int
+	if err := w.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+		return err
+	}
+	if tables > 0 {
+		return nil
+	}
+	if _, err := w.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+		return err
+	}
+	_, err := w.ExecContext(ctx, "VACUUM")
+	return err
+}

@@ -136,9 +136,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %q: journal mode is %q, want wal (is the file on a network file system?)", path, mode)
 	}
 	// A new database frees the pages of deleted posts (retention) back to
-	// the file system: auto_vacuum can only be chosen before the first
-	// table exists, so it is set here, before the migrations create them.
-	if _, err := w.ExecContext(ctx, "PRAGMA auto_vacuum = INCREMENTAL"); err != nil {
+	// the file system: auto_vacuum is chosen before the migrations create
+	// the first table, and the VACUUM that applies it to the file (WAL
+	// mode has already written its header) is instant on an empty one.
+	if err := incrementalVacuumIfEmpty(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %q: auto_vacuum: %w", path, err)
 	}
