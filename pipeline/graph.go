@@ -45,11 +45,11 @@ type Graph struct {
 	Sources int
 	// MissingSourceGrace: default 30s of wall time.
 	MissingSourceGrace time.Duration
-	Producer    Producer
-	Topics      Topics
-	Checkpoints Checkpoints
-	Engine      *graph.Engine
-	Scoring     scoring.Config
+	Producer           Producer
+	Topics             Topics
+	Checkpoints        Checkpoints
+	Engine             *graph.Engine
+	Scoring            scoring.Config
 	// Name keys the checkpoint; one per consumer group. Default "graph".
 	Name string
 	// DetectEvery in stream time. Default 30m.
