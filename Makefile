@@ -22,7 +22,7 @@ run: build ## replay the bundled election scenario on the embedded default and s
 
 test: ## unit and end-to-end tests on the embedded broker and store: every package with the race detector, then the full-scenario replays without it
 	$(GO) test -race -timeout 40m $(PKGS)
-	$(GO) test -timeout 20m -run 'TestEndToEnd|TestEvalReplaysBundledScenario' ./app/
+	$(GO) test -timeout 20m -run 'TestEndToEnd|TestEvalReplaysBundledScenario|TestScaleOutEqualsSingleWorker' ./app/ ./pipeline/
 
 test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch suites (store/elastic conformance): bus conformance, pipeline end to end, kill -9 of a graph worker, two workers (starts a broker unless one runs)
 	scripts/kafka.sh install

@@ -387,6 +387,7 @@ func GraphConfig(cfg config.Config) graph.Config {
 		MediaMaxDistance: cfg.Graph.MediaMaxDistance,
 		IDOverlap:        cfg.Graph.IDOverlap,
 		HashtagSeqMin:    cfg.Graph.HashtagSeqMin,
+		MinCohesion:      cfg.Graph.MinCohesion,
 	}
 }
 

@@ -688,6 +688,11 @@ func testDiskFull(t *testing.T, bin string, truth scenario.Truth) {
 	}
 	var failures float64
 	waitFor(t, 2*time.Minute, "write failures to be reported on /metrics", func() bool {
+		select {
+		case err := <-exited:
+			t.Fatalf("the index process exited when its disk filled: %v\n%s", err, out)
+		default:
+		}
 		m := scrape(t, "http://"+metricsAddr+"/metrics")
 		failures = m["vigie_stage_write_failures_total"]
 		return failures >= 3 && m["vigie_stage_retrying"] >= 1

@@ -106,6 +106,7 @@ func TestDefaults(t *testing.T) {
 		{"graph.media_max_distance", c.Graph.MediaMaxDistance, 6},
 		{"graph.id_overlap", c.Graph.IDOverlap, 0.3},
 		{"graph.hashtag_seq_min", c.Graph.HashtagSeqMin, 2},
+		{"graph.min_cohesion", c.Graph.MinCohesion, 0.2},
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
 		{"ingest.detect_language", *c.Ingest.DetectLanguage, true},
 		{"ingest.dedupe", c.Ingest.Dedupe, 1_000_000},

@@ -166,6 +166,7 @@ func TestConfigDefaults(t *testing.T) {
 	want.TextThreshold, want.TextMinWords, want.MediaMaxDistance = DefaultTextThreshold, DefaultTextMinWords, DefaultMediaMaxDistance
 	want.Algorithm = AlgorithmLouvain
 	want.IDOverlap, want.HashtagSeqMin = DefaultIDOverlap, DefaultHashtagSeqMin
+	want.MinCohesion = DefaultMinCohesion
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}

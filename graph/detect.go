@@ -34,8 +34,10 @@ const (
 // one group rejoined (Config.Rejoin); or Leiden's; or plain connected
 // components. They are then split into connected components: local moves
 // can leave a community disconnected, and accounts with no path between
-// them are not one network. Each cluster says in Extra["binding"], in
-// words, what binds it (see binding).
+// them are not one network. A part whose members do not act together,
+// judged by its cohesion (Config.MinCohesion, cohesion.go), is dropped:
+// it is a chain of routine pairs, not a group. Each cluster says in
+// Extra["binding"], in words, what binds it (see binding).
 //
 // A cluster keeps its ID across detections by member overlap with the
 // clusters emitted before (see track and Config.IDOverlap): it grows,
@@ -159,6 +161,11 @@ func (e *Engine) Detect() []post.Cluster {
 		edges := make([]*edge, len(idx))
 		for i, j := range idx {
 			edges[i] = live[j]
+		}
+		// A chain of routine pairs is not a group acting together
+		// (Config.MinCohesion).
+		if e.cfg.MinCohesion > 0 && cohesion(edges, size[c]) < e.cfg.MinCohesion {
+			continue
 		}
 		cl := e.buildCluster(edges, now)
 		for i, j := range idx {

@@ -81,6 +81,7 @@ type graphCheckpoint struct {
 	Queue   []graph.Coaction
 	SrcWM   map[int]time.Time
 	SrcIdle map[int]bool
+	SrcNext map[int]int64
 	// Frontier: every co-action completed before it has been folded in;
 	// one arriving now is a re-delivery (a Pair worker re-reading after a
 	// crash or a rebalance) and is dropped. Last is the co-action folded
@@ -149,6 +150,9 @@ func (s *Graph) Run(ctx context.Context) error {
 		queue.Restore(st.Queue)
 		if st.SrcWM == nil {
 			st.SrcWM, st.SrcIdle = map[int]time.Time{}, map[int]bool{}
+		}
+		if st.SrcNext == nil {
+			st.SrcNext = map[int]int64{}
 		}
 	}
 	lateness := s.Engine.Config().Lateness
@@ -353,10 +357,13 @@ func (s *Graph) Run(ctx context.Context) error {
 				dead = append(dead, bus.DeadLetter(s.Topics.DeadLetter, "graph", m, derr))
 				break
 			}
-			if r.WM.After(st.SrcWM[r.Src]) {
-				st.SrcWM[r.Src] = r.WM
+			if r.Next >= st.SrcNext[r.Src] {
+				st.SrcNext[r.Src] = r.Next
+				if r.WM.After(st.SrcWM[r.Src]) {
+					st.SrcWM[r.Src] = r.WM
+				}
+				st.SrcIdle[r.Src] = r.Idle
 			}
-			st.SrcIdle[r.Src] = r.Idle
 			switch c := r.Coaction; {
 			case c == nil:
 			case c.At().Before(st.Frontier):

@@ -144,8 +144,16 @@ func lastPerPartition(msgs []bus.Message) []bus.Message {
 // watermark advances, and marks a partition Idle when nothing arrived on
 // it since the last, so a finished or silent partition stops holding the
 // watermark back.
+//
+// Next is the offset after the last actions record the sender processed.
+// The aggregator takes a partition's stream time and idleness only from
+// records whose Next is at least the highest it has seen: after a
+// rebalance the old owner may still report a partition for a while, and
+// the new one re-reads it from the commit point, behind the old one's
+// position, without finding anything new until it passes that position.
 type CoactionRecord struct {
 	Src      int             `json:"src"`
+	Next     int64           `json:"next"`
 	WM       time.Time       `json:"wm"`
 	Idle     bool            `json:"idle,omitempty"`
 	Coaction *graph.Coaction `json:"c,omitempty"`
@@ -263,7 +271,7 @@ func (s *Pair) Run(ctx context.Context) error {
 			// since the last heartbeat. A partition merely slower to fetch
 			// than the others is not idle: it holds the watermark back.
 			idle := !pp.active && pp.next >= pp.hwm
-			v, err := json.Marshal(CoactionRecord{Src: p, WM: pp.eng.StreamTime(), Idle: idle})
+			v, err := json.Marshal(CoactionRecord{Src: p, Next: pp.next, WM: pp.eng.StreamTime(), Idle: idle})
 			if err != nil {
 				return err
 			}
@@ -351,7 +359,7 @@ func (s *Pair) Run(ctx context.Context) error {
 				wm := pp.eng.StreamTime()
 				for i := range found {
 					c := found[i]
-					v, err := json.Marshal(CoactionRecord{Src: m.Partition, WM: wm, Coaction: &c})
+					v, err := json.Marshal(CoactionRecord{Src: m.Partition, Next: m.Offset + 1, WM: wm, Coaction: &c})
 					if err != nil {
 						return err
 					}

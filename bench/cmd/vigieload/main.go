@@ -316,7 +316,6 @@ type sample struct {
 	rss, heap         float64 // bytes
 	lagGraph, lagIdx  float64
 	ingested, indexed float64
-	stored            int64
 }
 
 func run(bin, bundled, doc string) (int, error) {

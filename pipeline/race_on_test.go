@@ -1,0 +1,6 @@
+//go:build race
+
+package pipeline
+
+// raceDetector tells tests whether the race detector is compiled in.
+const raceDetector = true
