@@ -41,10 +41,13 @@ const (
 	StageIndex  = "index"
 	StageAlert  = "alert"
 	StageServe  = "serve"
+	// StagePair finds co-actions for the scaled-out graph stage
+	// (graph.scale_out); without it, it does nothing.
+	StagePair = "pair"
 )
 
 // AllStages is what `vigie run` runs.
-var AllStages = []string{StageIngest, StageGraph, StageIndex, StageAlert, StageServe, StageBrief}
+var AllStages = []string{StageIngest, StagePair, StageGraph, StageIndex, StageAlert, StageServe, StageBrief}
 
 // Options select what one process runs.
 type Options struct {
@@ -137,9 +140,16 @@ func Run(ctx context.Context, o Options) error {
 	topics := pipeline.TopicsWithPrefix(cfg.Bus.TopicPrefix)
 	if needsBus {
 		var specs []bus.TopicSpec
+		retention := map[string]string{"retention.ms": strconv.FormatInt(cfg.Bus.Retention.D().Milliseconds(), 10)}
 		for _, t := range topics.All() {
 			specs = append(specs, bus.TopicSpec{Name: t, Partitions: cfg.Bus.Partitions, ReplicationFactor: cfg.Bus.ReplicationFactor,
-				Configs: map[string]string{"retention.ms": strconv.FormatInt(cfg.Bus.Retention.D().Milliseconds(), 10)}})
+				Configs: retention})
+		}
+		if cfg.Graph.ScaleOut {
+			// Co-actions go to the one aggregating worker: one partition.
+			specs = append(specs,
+				bus.TopicSpec{Name: topics.Actions, Partitions: cfg.Bus.Partitions, ReplicationFactor: cfg.Bus.ReplicationFactor, Configs: retention},
+				bus.TopicSpec{Name: topics.Coactions, Partitions: 1, ReplicationFactor: cfg.Bus.ReplicationFactor, Configs: retention})
 		}
 		if err := bus.EnsureTopics(ctx, busCfg, specs...); err != nil {
 			return err
@@ -199,7 +209,14 @@ func Run(ctx context.Context, o Options) error {
 		if cfg.Ingest.ResolveShorteners {
 			norm.Resolver = &ingest.Resolver{}
 		}
+		var router *graph.Engine
+		if cfg.Graph.ScaleOut {
+			if router, err = graph.New(GraphConfig(cfg)); err != nil {
+				return err
+			}
+		}
 		in := &pipeline.Ingest{
+			Router: router,
 			Source: cfg.Ingest.Source, Normaliser: norm, Topics: topics, Producer: producer, Checkpoints: st,
 			DeadLetterFile: cfg.Ingest.DeadLetterFile, BatchSize: cfg.Bus.BatchSize, Speed: cfg.Ingest.Speed,
 			StayAfterEOF: !o.ExitWhenIngested, Log: log.With("stage", StageIngest), Stats: stats,
@@ -231,7 +248,24 @@ func Run(ctx context.Context, o Options) error {
 			DetectEvery: cfg.Graph.DetectEvery.D(), CheckpointEvery: cfg.Graph.CheckpointEvery.D(),
 			Log: log.With("stage", StageGraph), Stats: stats,
 		}
+		if cfg.Graph.ScaleOut {
+			// The aggregating worker: edges from the pair workers'
+			// co-actions; posts feed only the scorer.
+			if gs.Coactions, err = consumer(StageGraph, topics.Coactions); err != nil {
+				return err
+			}
+			gs.Sources = cfg.Bus.Partitions
+		}
 		actor(StageGraph, gs.Run)
+	}
+	if has(StagePair) && cfg.Graph.ScaleOut {
+		pc, err := consumer(StagePair, topics.Actions)
+		if err != nil {
+			return err
+		}
+		pr := &pipeline.Pair{Consumer: pc, Producer: producer, Topics: topics, Checkpoints: st, Graph: GraphConfig(cfg),
+			Name: cfg.Bus.GroupPrefix + StagePair, Log: log.With("stage", StagePair), Stats: stats}
+		actor(StagePair, pr.Run)
 	}
 	if has(StageIndex) {
 		var cs [3]*bus.Consumer

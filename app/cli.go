@@ -29,8 +29,10 @@ Commands:
   ingest         read a source onto the posts topic: the configured one, or
                  'ingest file PATH --format F', 'ingest twitter-stream',
                  'ingest mastodon', 'ingest bluesky' (live, until Ctrl-C)
-  graph          build the co-action graph and emit clusters (a consumer-group
-                 member: start several to scale out on real Kafka)
+  graph          build the co-action graph and emit clusters (one worker; with
+                 graph.scale_out it aggregates the pair workers' co-actions)
+  pair           with graph.scale_out: find co-actions by object (start as
+                 many as bus.partitions on real Kafka; docs/scale-out.md)
   graph export   write stored clusters as GraphML, GEXF or CSV (Gephi, networkx)
   index          write posts, clusters and alerts into the store
   alert          raise alerts on risky clusters
@@ -74,6 +76,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = runStages(ctx, cmd, rest, []string{StageGraph}, false, stdout, stderr,
 				"Consume posts, pair co-actions in time windows, detect communities and emit\nscored clusters. State is checkpointed to the store before offsets are\ncommitted, so a restarted worker reaches the same clusters.")
 		}
+	case "pair":
+		err = runStages(ctx, cmd, rest, []string{StagePair}, false, stdout, stderr,
+			"With graph.scale_out: route posts onto the actions topic by object and find\nthe co-actions of the actions partitions this worker owns (run as many as\nbus.partitions); one `vigie graph` aggregates them and detects clusters.")
 	case "index":
 		err = runStages(ctx, cmd, rest, []string{StageIndex}, false, stdout, stderr,
 			"Write posts, clusters and alerts from their topics into the store, committing\noffsets only after each write is durable.")

@@ -333,14 +333,16 @@ func TestGraphConfigKeys(t *testing.T) {
   media_max_distance: -1
   id_overlap: 0.5
   hashtag_seq_min: 4
+  min_cohesion: 0.35
 `), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	g := GraphConfig(cfg)
-	want := graph.Config{MaxEvidence: 3, Level: -1, Rejoin: -1, TextThreshold: 0.8, TextMinWords: 7, MediaMaxDistance: -1, IDOverlap: 0.5, HashtagSeqMin: 4}
+	want := graph.Config{MaxEvidence: 3, Level: -1, Rejoin: -1, TextThreshold: 0.8, TextMinWords: 7, MediaMaxDistance: -1, IDOverlap: 0.5, HashtagSeqMin: 4, MinCohesion: 0.35}
 	got := graph.Config{MaxEvidence: g.MaxEvidence, Level: g.Level, Rejoin: g.Rejoin, TextThreshold: g.TextThreshold,
-		TextMinWords: g.TextMinWords, MediaMaxDistance: g.MediaMaxDistance, IDOverlap: g.IDOverlap, HashtagSeqMin: g.HashtagSeqMin}
+		TextMinWords: g.TextMinWords, MediaMaxDistance: g.MediaMaxDistance, IDOverlap: g.IDOverlap, HashtagSeqMin: g.HashtagSeqMin,
+		MinCohesion: g.MinCohesion}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("engine parameters %+v, want %+v", got, want)
 	}

@@ -271,7 +271,8 @@ type Graph struct {
 	WeakRetention Duration `yaml:"weak_retention"`
 	// Lateness: how late an action may arrive and still pair. Default 5m.
 	Lateness Duration `yaml:"lateness"`
-	// Signals to pair on. Default [repost, link].
+	// Signals to pair on. Default [repost, link, reply] (graph.DefaultSignals):
+	// reply brigades pair on nothing else.
 	Signals []string `yaml:"signals"`
 	// Algorithm for communities: louvain (default; finest level plus a
 	// rejoin pass), leiden (connected communities, Constant Potts Model)
@@ -331,13 +332,22 @@ type Graph struct {
 	// CheckpointEvery: the graph stage snapshots its state and commits
 	// offsets at least this often in wall time. Default 5s.
 	CheckpointEvery Duration `yaml:"checkpoint_every"`
+	// ScaleOut splits the graph stage for a posts stream one worker cannot
+	// keep up with (docs/scale-out.md): `vigie pair` workers, as many as
+	// bus.partitions, find co-actions on an actions topic partitioned by
+	// object, and one `vigie graph` worker aggregates them into edges and
+	// detects clusters. Default false: one graph worker does both.
+	ScaleOut bool `yaml:"scale_out"`
 }
 
 // Alerts configures the alert rule and the webhooks that deliver alerts
 // (package alert; docs/alerts.md).
 type Alerts struct {
 	// MinRisk: an active cluster at or above this risk (0-100) raises an
-	// alert. Default 50.
+	// alert. Default 40: link pushes and copy-paste clusters with a
+	// neutral-sounding stance score 50-55 at most, so at 50 they alert
+	// hours late; the organic evaluation week has no false alert at 40
+	// (docs/evaluation.md).
 	MinRisk float64 `yaml:"min_risk"`
 	// Outbox is the durable webhook outbox (an SQLite file): deliveries
 	// are written there before the alert stage commits its offsets, so
@@ -640,7 +650,7 @@ func (c *Config) fill() {
 	defDur(&c.Graph.WeakRetention, 6*time.Hour)
 	defDur(&c.Graph.Lateness, 5*time.Minute)
 	if len(c.Graph.Signals) == 0 {
-		c.Graph.Signals = []string{"repost", "link"}
+		c.Graph.Signals = []string{"repost", "link", "reply"}
 	}
 	def(&c.Graph.Algorithm, "louvain")
 	defInt(&c.Graph.MaxEvidence, 5)
@@ -659,7 +669,7 @@ func (c *Config) fill() {
 	defDur(&c.Graph.DetectEvery, 30*time.Minute)
 	defDur(&c.Graph.CheckpointEvery, 5*time.Second)
 	if c.Alerts.MinRisk == 0 {
-		c.Alerts.MinRisk = 50
+		c.Alerts.MinRisk = 40
 	}
 	def(&c.Alerts.Outbox, c.DataDir+"/outbox.db")
 	defDur(&c.Alerts.Cooldown, 6*time.Hour)

@@ -84,6 +84,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"data_dir", c.DataDir, "var"},
 		{"alerts.outbox", c.Alerts.Outbox, "var/outbox.db"},
+		{"alerts.min_risk", c.Alerts.MinRisk, 40.0},
 		{"alerts.cooldown", c.Alerts.Cooldown.D(), 6 * time.Hour},
 		{"alerts.max_attempts", c.Alerts.MaxAttempts, 10},
 		{"alerts.max_payload_bytes", c.Alerts.MaxPayloadBytes, 64 << 10},
@@ -97,7 +98,7 @@ func TestDefaults(t *testing.T) {
 		{"graph.window", c.Graph.Window.D(), 60 * time.Second},
 		{"graph.key_cap", c.Graph.KeyCap, 50},
 		{"graph.min_weight", c.Graph.MinWeight, 3},
-		{"graph.signals", strings.Join(c.Graph.Signals, ","), "repost,link"},
+		{"graph.signals", strings.Join(c.Graph.Signals, ","), "repost,link,reply"},
 		{"graph.max_evidence", c.Graph.MaxEvidence, 5},
 		{"graph.level", c.Graph.Level, 0},
 		{"graph.rejoin", c.Graph.Rejoin, 0.0},

@@ -160,7 +160,7 @@ func TestConfigDefaults(t *testing.T) {
 		Window: DefaultWindow, KeyCap: DefaultKeyCap, MinWeight: DefaultMinWeight,
 		MinClusterSize: DefaultMinClusterSize, Retention: DefaultRetention,
 		WeakRetention: DefaultWeakRetention, Lateness: DefaultLateness,
-		Signals: []post.Kind{post.KindRepost, post.KindLink}, MaxEvidence: DefaultMaxEvidence,
+		Signals: []post.Kind{post.KindRepost, post.KindLink, post.KindReply}, MaxEvidence: DefaultMaxEvidence,
 		Rejoin: 0.25,
 	}
 	want.TextThreshold, want.TextMinWords, want.MediaMaxDistance = DefaultTextThreshold, DefaultTextMinWords, DefaultMediaMaxDistance

@@ -43,11 +43,14 @@ const (
 )
 
 // DefaultSignals are the co-action kinds paired when Config.Signals is
-// empty. Reposts and links are the signals CooRTweet and the Coordination
-// Network Toolkit validated on real campaigns; hashtags, domains and
-// mentions are shared by crowds of unrelated accounts and need a higher
-// MinWeight before they mean anything, so they are opt-in.
-var DefaultSignals = []post.Kind{post.KindRepost, post.KindLink}
+// empty. Reposts, links and replies are the signals CooRTweet and the
+// Coordination Network Toolkit validated on real campaigns (co_retweet,
+// co_link, co_reply). Replies are on because reply brigades pair on
+// nothing else, and on the evaluation scenarios they cost no precision
+// and no false alert (docs/evaluation.md, issue 10). Hashtags, domains
+// and mentions are shared by crowds of unrelated accounts and need a
+// higher MinWeight before they mean anything, so they are opt-in.
+var DefaultSignals = []post.Kind{post.KindRepost, post.KindLink, post.KindReply}
 
 // Config tunes the engine. Every duration is in event (stream) time, never
 // wall-clock time, so replaying a day of data gives the same graph whether

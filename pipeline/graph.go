@@ -259,6 +259,10 @@ func (s *Graph) Run(ctx context.Context) error {
 		es := s.Engine.Stats()
 		s.Log.Info("graph stopped", "posts", es.Posts, "duplicates", es.Duplicates, "late", es.Late,
 			"edges", es.Edges, "strong_edges", es.StrongEdges, "stream_time", es.StreamTime)
+		if s.Coactions != nil {
+			s.Log.Info("graph aggregated co-actions", "folded", s.Stats.Aggregated.Load(), "duplicates", s.Stats.DuplicateCoactions.Load(),
+				"queued", queue.Len(), "sources", len(st.SrcWM), "frontier", st.Frontier)
+		}
 		return nil
 	}
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vigie-osint/vigie/bus"
+	"github.com/vigie-osint/vigie/graph"
 	"github.com/vigie-osint/vigie/ingest"
 	"github.com/vigie-osint/vigie/ingest/sources"
 	"github.com/vigie-osint/vigie/post"
@@ -31,6 +32,9 @@ import (
 // source's position after it, so the checkpoint saved with a batch is
 // exactly the end of that batch.
 type Ingest struct {
+	// Router, when set (graph.scale_out), derives the routes of each post:
+	// its actions are also written to Topics.Actions keyed by route.
+	Router *graph.Engine
 	// Source names the source for its checkpoint: a file path, or a
 	// stream's URL.
 	Source string
@@ -143,10 +147,12 @@ func (s *Ingest) CheckpointName() string {
 type readItem struct {
 	p   post.Post   // the post as read, until prepared
 	msg bus.Message // the post's record, when err is nil
-	t   time.Time   // the post's time, for pacing
-	err error       // a *ingest.RecordError, io.EOF or a fatal error
-	pos ingest.Position
-	at  time.Time // when it was read, for the delivery lag
+	// actions are the post's records on the actions topic (Router set).
+	actions []bus.Message
+	t       time.Time // the post's time, for pacing
+	err     error     // a *ingest.RecordError, io.EOF or a fatal error
+	pos     ingest.Position
+	at      time.Time // when it was read, for the delivery lag
 }
 
 // prepare normalises and encodes a post read from the source. It reports
@@ -171,6 +177,15 @@ func (s *Ingest) prepare(ctx context.Context, p *post.Post, it *readItem) bool {
 		return true
 	}
 	it.msg = bus.Message{Topic: s.Topics.Posts, Key: []byte(p.AuthorKey()), Value: v}
+	if s.Router != nil {
+		// Scaled-out graph: one record per route, in the same produce
+		// call as the post, in source order — routed later from the posts
+		// topic, partitions drifting apart in stream time would make the
+		// pairing engines drop records as late.
+		for _, r := range s.Router.Routes(p) {
+			it.actions = append(it.actions, bus.Message{Topic: s.Topics.Actions, Key: []byte(r), Value: v})
+		}
+	}
 	it.t = p.Time
 	return true
 }
@@ -363,6 +378,10 @@ func (s *Ingest) Run(ctx context.Context) error {
 		}
 		batch = append(batch, m)
 	}
+	addItem := func(it readItem) {
+		add(it.msg, it.at)
+		batch = append(batch, it.actions...)
+	}
 	// finish flushes what is pending on shutdown: the run's context is
 	// cancelled then, yet acknowledged records must get their checkpoint.
 	// A failure here is logged, not returned: the checkpoint was not
@@ -388,7 +407,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 				case it := <-items:
 					if it.err == nil {
 						last = it.pos
-						add(it.msg, it.at)
+						addItem(it)
 						good++
 						continue
 					}
@@ -452,7 +471,7 @@ func (s *Ingest) Run(ctx context.Context) error {
 					return finish()
 				}
 			}
-			add(it.msg, it.at)
+			addItem(it)
 			good++
 		}
 		if len(batch) >= s.BatchSize {

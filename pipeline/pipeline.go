@@ -87,14 +87,12 @@ type Stats struct {
 	SourceBytes  atomic.Int64 // size of a file source, for progress
 	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
-	Routed       atomic.Int64 // posts re-keyed onto the actions topic (scaled-out graph)
 	Paired       atomic.Int64 // action records the pairing engines consumed
 	Coactions    atomic.Int64 // co-action pairs produced by the pairing engines
 	Aggregated   atomic.Int64 // co-action pairs folded into edges by the aggregating graph stage
 	// DuplicateCoactions are co-actions the aggregating graph stage
 	// dropped as already folded in (re-sent after a Pair worker restarted).
 	DuplicateCoactions atomic.Int64
-	ActionRecords      atomic.Int64 // records Route produced to the actions topic
 	// WriteFailures counts failed attempts to make a stage's output
 	// durable (store unreachable or full, broker away, checkpoint not
 	// saved); the stage retries them (see retryDurable). Retrying is how

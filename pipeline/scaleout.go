@@ -4,11 +4,14 @@ package pipeline
 // author, but a co-action joins two authors, so the work is split by
 // object instead:
 //
-//	posts ──► Route ──► actions (key: route = kind\0object) ──► Pair × N
-//	                                                                │
+//	ingest ─┬─► posts (key: author) ──────────────────────────┐ (scorer)
+//	        └─► actions (key: route = kind\0object) ──► Pair × N   │
+//	                                                      │       ▼
 //	      clusters ◄── Graph (aggregate + detect, 1 active) ◄── coactions
 //
-// Route and Pair scale out in consumer groups; every action on one object
+// Ingest writes a post's actions in the same produce call as the post, in
+// source order (Ingest.Router). Pair scales out in a consumer group; every
+// action on one object
 // lands on one actions partition, which one Pair worker owns at a time, so
 // each co-action pair is found exactly once. Graph, given a Coactions
 // consumer, folds the pairs into edges in a total order (graph.CoactionQueue)
@@ -29,84 +32,6 @@ import (
 	"github.com/vigie-osint/vigie/graph"
 	"github.com/vigie-osint/vigie/post"
 )
-
-// Route re-keys posts by the objects of their actions: for each route of a
-// post (graph.Engine.Routes) it writes the post's record to the actions
-// topic with the route as key. It is stateless: it commits a batch of
-// posts once their routed copies are acknowledged, so a crash re-routes a
-// batch at worst, and Pair recognises the copies.
-type Route struct {
-	Consumer Consumer // the posts topic
-	Producer Producer
-	Topics   Topics
-	// Router derives routes; only its configuration is used.
-	Router *graph.Engine
-	// BatchSize: records per produce. Default 500.
-	BatchSize int
-	// BatchWait: a partial batch is sent after this. Default 200ms.
-	BatchWait time.Duration
-	Log       *slog.Logger
-	Stats     *Stats
-}
-
-// Run routes until ctx is done.
-func (s *Route) Run(ctx context.Context) error {
-	if s.BatchSize <= 0 {
-		s.BatchSize = 500
-	}
-	if s.BatchWait <= 0 {
-		s.BatchWait = 200 * time.Millisecond
-	}
-	var out, in []bus.Message
-	flush := func(ctx context.Context) error {
-		if len(in) == 0 {
-			return nil
-		}
-		if err := s.Producer.Produce(ctx, out...); err != nil {
-			return err
-		}
-		if err := s.Consumer.Commit(ctx, lastPerPartition(in)...); err != nil {
-			return err
-		}
-		s.Stats.Routed.Add(int64(len(in)))
-		s.Stats.ActionRecords.Add(int64(len(out)))
-		out, in = out[:0], in[:0]
-		return nil
-	}
-	for {
-		fctx, cancel := context.WithTimeout(ctx, s.BatchWait)
-		m, err := s.Consumer.Fetch(fctx)
-		cancel()
-		if ctx.Err() != nil {
-			return durableFlush(flush)
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			if err := flush(ctx); err != nil {
-				return stopOr(ctx, err, func() error { return nil })
-			}
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		p, derr := post.DecodePost(bus.Source(m), m.Value)
-		if derr != nil {
-			s.Log.Warn("route rejected a record", "err", derr)
-			out = append(out, bus.DeadLetter(s.Topics.DeadLetter, "route", m, derr))
-			s.Stats.DeadLetters.Add(1)
-		} else {
-			for _, r := range s.Router.Routes(&p) {
-				out = append(out, bus.Message{Topic: s.Topics.Actions, Key: []byte(r), Value: m.Value})
-			}
-		}
-		in = append(in, m)
-		if len(out) >= s.BatchSize {
-			if err := flush(ctx); err != nil {
-				return stopOr(ctx, err, func() error { return nil })
-			}
-		}
-	}
-}
 
 func durableFlush(flush func(context.Context) error) error {
 	fctx, cancel := durableCtx()

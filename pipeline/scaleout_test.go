@@ -38,7 +38,6 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	n := produceScenario(t, e)
 
 	var wg sync.WaitGroup
 	type stage struct {
@@ -74,6 +73,8 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 		return eng
 	}
 
+	n, actions := produceScenario(t, e, topics, newEngine())
+
 	singleTopics := topics
 	singleTopics.Clusters = "t.clusters-single"
 	single := newEngine()
@@ -84,14 +85,9 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 	scaledTopics := topics
 	scaledTopics.Clusters = "t.clusters-scaled"
 	agg := newEngine()
-	aggStats, rStats, pStats := &Stats{}, &Stats{}, &Stats{}
+	aggStats, pStats := &Stats{}, &Stats{}
 	ag := start((&Graph{Consumer: e.consumer(t, "agg", topics.Posts), Coactions: e.consumer(t, "agg", topics.Coactions), Sources: 4,
 		Producer: e.prod, Topics: scaledTopics, Checkpoints: e.st, Engine: agg, Name: "agg", Log: e.log, Stats: aggStats}).Run)
-	var routes []*stage
-	for range 2 {
-		routes = append(routes, start((&Route{Consumer: e.consumer(t, "route", topics.Posts), Producer: e.prod, Topics: topics,
-			Router: newEngine(), Log: e.log, Stats: rStats}).Run))
-	}
 	var pairConsumers []*bus.Consumer
 	pair := func() *stage {
 		c := e.consumer(t, "pair", topics.Actions)
@@ -106,13 +102,13 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 	stop(p1) // leaving the group moves its partitions to the second worker
 	pairConsumers[0].Close()
 	settled := func() bool {
-		return pStats.Paired.Load() >= rStats.ActionRecords.Load() && singleStats.Graphed.Load() == int64(n) && rStats.Routed.Load() >= int64(n) &&
+		return pStats.Paired.Load() >= int64(actions) && singleStats.Graphed.Load() == int64(n) &&
 			aggStats.Graphed.Load() >= int64(n) && aggStats.Aggregated.Load()+aggStats.DuplicateCoactions.Load() >= pStats.Coactions.Load()
 	}
 	state := func() string {
 		lag, err := bus.Lag(ctx, e.cfg, "pair", topics.Actions)
-		return fmt.Sprintf("pair lag %d (%v); single graphed %d of %d; routed %d to %d records; aggregator read %d posts, folded %d + %d duplicates of %d co-actions",
-			lag, err, singleStats.Graphed.Load(), n, rStats.Routed.Load(), rStats.ActionRecords.Load(), aggStats.Graphed.Load(),
+		return fmt.Sprintf("pair lag %d (%v); single graphed %d of %d; %d action records; aggregator read %d posts, folded %d + %d duplicates of %d co-actions",
+			lag, err, singleStats.Graphed.Load(), n, actions, aggStats.Graphed.Load(),
 			aggStats.Aggregated.Load(), aggStats.DuplicateCoactions.Load(), pStats.Coactions.Load())
 	}
 	waitUntil(t, 3*time.Minute, "both graphs to consume the scenario", func() bool {
@@ -131,7 +127,7 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 		}
 	}
 	time.Sleep(3 * time.Second) // an idle detection on both sides
-	for _, s := range append(routes, p2, sg, ag) {
+	for _, s := range []*stage{p2, sg, ag} {
 		stop(s)
 	}
 	wg.Wait()
@@ -144,8 +140,8 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("scaled-out graph: %d strong edges, single worker %d; they differ", len(got), len(want))
 	}
-	t.Logf("%d posts; %d routed to %d action records; %d paired (re-reads after the rebalance included); %d co-actions sent, %d folded in, %d dropped as duplicates; %d strong edges",
-		n, rStats.Routed.Load(), rStats.ActionRecords.Load(), pStats.Paired.Load(), pStats.Coactions.Load(),
+	t.Logf("%d posts; %d action records; %d paired (re-reads after the rebalance included); %d co-actions sent, %d folded in, %d dropped as duplicates; %d strong edges",
+		n, actions, pStats.Paired.Load(), pStats.Coactions.Load(),
 		aggStats.Aggregated.Load(), aggStats.DuplicateCoactions.Load(), len(got))
 	wantC, gotC := lastClusters(t, e, "t.clusters-single"), lastClusters(t, e, "t.clusters-scaled")
 	if len(wantC) == 0 {
@@ -163,8 +159,9 @@ func TestScaleOutEqualsSingleWorker(t *testing.T) {
 	}
 }
 
-// produceScenario writes the bundled scenario's posts to the posts topic.
-func produceScenario(t *testing.T, e *env) int {
+// produceScenario writes the bundled scenario's posts to the posts topic
+// and, as ingest does with graph.scale_out, their actions by route.
+func produceScenario(t *testing.T, e *env, topics Topics, router *graph.Engine) (posts, actions int) {
 	t.Helper()
 	f, err := os.Open("../testdata/scenario/posts.jsonl")
 	if err != nil {
@@ -185,8 +182,12 @@ func produceScenario(t *testing.T, e *env) int {
 			t.Fatal(err)
 		}
 		batch = append(batch, bus.Message{Topic: e.topics.Posts, Key: []byte(p.AuthorKey()), Value: v})
+		for _, r := range router.Routes(&p) {
+			batch = append(batch, bus.Message{Topic: topics.Actions, Key: []byte(r), Value: v})
+			actions++
+		}
 		n++
-		if len(batch) == 2000 {
+		if len(batch) >= 2000 {
 			if err := e.prod.Produce(context.Background(), batch...); err != nil {
 				t.Fatal(err)
 			}
@@ -196,7 +197,7 @@ func produceScenario(t *testing.T, e *env) int {
 	if err := e.prod.Produce(context.Background(), batch...); err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return n, actions
 }
 
 // lastClusters reads a clusters topic to its end and returns each active
