@@ -241,30 +241,24 @@ func TestKafka(t *testing.T) {
 		}
 	})
 
-	t.Run("TwoGraphWorkers", func(t *testing.T) {
-		testTwoGraphWorkers(t, brokers, truth.Posts)
+	t.Run("ScaleOut", func(t *testing.T) {
+		testScaleOut(t, brokers, truth.Posts, want)
 	})
 }
 
-// testTwoGraphWorkers runs two graph workers in one consumer group over a
-// posts topic of 4 partitions, stops one midway so that the other takes
-// its partitions over, and checks that no post is lost: the group's lag
-// drains to zero and every post reached a worker.
-//
-// It does NOT compare the clusters with a single worker's: posts are
-// partitioned by author, so a co-action of two authors on different
-// partitions is seen by neither worker, and a partition that changes
-// hands arrives without the engine state built from its earlier posts
-// (that state is in the other worker's checkpoint). docs/scale-out.md
-// describes the design that fixes both; this test logs how far apart the
-// results are today.
-func testTwoGraphWorkers(t *testing.T, brokers []string, posts int) {
-	prefix := uniquePrefix(t, "two")
-	cfg := kafkaConfig(t, t.TempDir(), brokers, prefix, "VIGIE_BUS_PARTITIONS=4")
+// testScaleOut runs the scaled-out graph stage (graph.scale_out,
+// docs/scale-out.md) on the real broker: ingest writes posts and their
+// actions by object onto topics of 4 partitions, two pair workers share
+// the actions partitions, and one graph worker aggregates their
+// co-actions. The first pair worker leaves mid-stream, so the group
+// rebalances and the second takes its partitions over from their
+// committed offsets. The clusters must equal the single worker's (want).
+func testScaleOut(t *testing.T, brokers []string, posts int, want map[string][]string) {
+	prefix := uniquePrefix(t, "scale")
+	cfg := kafkaConfig(t, t.TempDir(), brokers, prefix, "VIGIE_BUS_PARTITIONS=4", "VIGIE_GRAPH_SCALE_OUT=true")
 	stats := &pipeline.Stats{}
-	r := startStages(t, cfg, stats, StageIngest, StageIndex, StageAlert, StageServe)
+	r := startStages(t, cfg, stats, StageIngest, StageGraph, StageIndex, StageAlert, StageServe)
 	defer r.stop(t)
-	waitFor(t, 5*time.Minute, "ingest to finish", func() bool { return stats.IngestDone.Load() })
 
 	var workers [2]*runner
 	var wstats [2]*pipeline.Stats
@@ -273,34 +267,37 @@ func testTwoGraphWorkers(t *testing.T, brokers []string, posts int) {
 		wcfg.DataDir = t.TempDir()
 		wcfg.Store.Path = filepath.Join(wcfg.DataDir, "vigie.db")
 		wstats[i] = &pipeline.Stats{}
-		workers[i] = startStages(t, wcfg, wstats[i], StageGraph)
+		workers[i] = startStages(t, wcfg, wstats[i], StagePair)
+		waitFor(t, time.Minute, "the pair worker to receive actions", func() bool { return wstats[i].Paired.Load() > 0 })
 	}
-	waitFor(t, time.Minute, "both workers to receive posts", func() bool {
-		return wstats[0].Graphed.Load() > 0 && wstats[1].Graphed.Load() > 0
+	// Both in the group: the first leaves, its partitions move.
+	waitFor(t, time.Minute, "the second pair worker to take partitions", func() bool {
+		a := wstats[1].Paired.Load()
+		time.Sleep(300 * time.Millisecond)
+		return wstats[1].Paired.Load() > a
 	})
-	// The second leaves mid-stream: the group rebalances and the first
-	// takes its partitions over from their committed offsets.
-	workers[1].stop(t)
-	leftAt := wstats[1].Graphed.Load()
-	busCfg := bus.Config{Brokers: brokers}
-	waitFor(t, 10*time.Minute, "the remaining worker to drain the posts topic", func() bool {
-		lag, err := bus.Lag(t.Context(), busCfg, prefix+StageGraph, prefix+"posts")
-		return err == nil && lag == 0
+	workers[0].stop(t)
+	leftAt := wstats[0].Paired.Load()
+	waitStoreStable(t, r.url, posts)
+	waitFor(t, 5*time.Minute, "the aggregator to fold in every co-action", func() bool {
+		sent := wstats[0].Coactions.Load() + wstats[1].Coactions.Load()
+		return stats.Aggregated.Load()+stats.DuplicateCoactions.Load() >= sent
 	})
-	total := wstats[0].Graphed.Load() + wstats[1].Graphed.Load()
-	t.Logf("two graph workers: worker 1 consumed %d, worker 2 consumed %d before leaving; %d of %d posts (re-deliveries after the rebalance counted twice); engines accepted %d and %d (the rest arrived later than graph.lateness)",
-		wstats[0].Graphed.Load(), leftAt, total, posts, wstats[0].EnginePosts.Load(), wstats[1].EnginePosts.Load())
-	if total < int64(posts) {
-		t.Errorf("the workers graphed %d posts of %d: some were lost in the rebalance", total, posts)
-	}
-	if leftAt >= int64(posts) || wstats[0].Graphed.Load() == 0 {
-		t.Errorf("the group did not split the work: worker 1 %d, worker 2 %d", wstats[0].Graphed.Load(), leftAt)
-	}
 	waitStoreStable(t, r.url, posts)
 	got := r.clusters(t)
 	eval := loadTruth(t).Score(memberLists(got))
-	t.Logf("two graph workers partitioned by author (today's design): %d clusters, precision %.3f recall %.3f — see docs/scale-out.md", len(got), eval.Precision, eval.Recall)
-	workers[0].stop(t)
+	t.Logf("scaled-out graph on Kafka: pair workers read %d (left mid-stream) and %d action records; %d co-actions folded, %d dropped as re-sent; %d clusters, precision %.3f recall %.3f",
+		leftAt, wstats[1].Paired.Load(), stats.Aggregated.Load(), stats.DuplicateCoactions.Load(), len(got), eval.Precision, eval.Recall)
+	if leftAt == 0 || wstats[1].Paired.Load() == 0 {
+		t.Errorf("the group did not split the work: %d and %d", leftAt, wstats[1].Paired.Load())
+	}
+	if eval.Precision < 0.9 || eval.Recall < 0.9 {
+		t.Errorf("account-level precision %.3f recall %.3f; want both >= 0.9", eval.Precision, eval.Recall)
+	}
+	if want != nil && fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("scaled-out clusters differ from the single worker's:\n got %v\nwant %v", got, want)
+	}
+	workers[1].stop(t)
 }
 
 // startStages runs some stages in this process (no progress line).
