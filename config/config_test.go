@@ -84,7 +84,7 @@ func TestDefaults(t *testing.T) {
 	}{
 		{"data_dir", c.DataDir, "var"},
 		{"alerts.outbox", c.Alerts.Outbox, "var/outbox.db"},
-		{"alerts.min_risk", c.Alerts.MinRisk, 40.0},
+		{"alerts.min_risk", c.Alerts.MinRisk, 50.0},
 		{"alerts.cooldown", c.Alerts.Cooldown.D(), 6 * time.Hour},
 		{"alerts.max_attempts", c.Alerts.MaxAttempts, 10},
 		{"alerts.max_payload_bytes", c.Alerts.MaxPayloadBytes, 64 << 10},

@@ -197,7 +197,9 @@ func (s *Graph) Run(ctx context.Context) error {
 			}
 			msgs = append(msgs, bus.Message{Topic: s.Topics.Clusters, Key: []byte(c.ID), Value: v})
 		}
-		if err := s.Producer.Produce(ctx, msgs...); err != nil {
+		if err := retryDurable(ctx, s.Log, s.Stats, "graph", "produce clusters", func(ctx context.Context) error {
+			return s.Producer.Produce(ctx, msgs...)
+		}); err != nil {
 			return err
 		}
 		// Only now is the detection done: if the produce failed, Dirty
@@ -219,7 +221,9 @@ func (s *Graph) Run(ctx context.Context) error {
 			return nil
 		}
 		if len(dead) > 0 {
-			if err := s.Producer.Produce(ctx, dead...); err != nil {
+			if err := retryDurable(ctx, s.Log, s.Stats, "graph", "produce dead letters", func(ctx context.Context) error {
+				return s.Producer.Produce(ctx, dead...)
+			}); err != nil {
 				return err
 			}
 			s.Stats.DeadLetters.Add(int64(len(dead)))
@@ -241,7 +245,9 @@ func (s *Graph) Run(ctx context.Context) error {
 		if err := gob.NewEncoder(&buf).Encode(&st); err != nil {
 			return fmt.Errorf("graph: encode checkpoint: %w", err)
 		}
-		if err := s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(), buf.Bytes()); err != nil {
+		if err := retryDurable(ctx, s.Log, s.Stats, "graph", "save checkpoint", func(ctx context.Context) error {
+			return s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(), buf.Bytes())
+		}); err != nil {
 			return fmt.Errorf("graph: save checkpoint: %w", err)
 		}
 		if err := in.Commit(ctx, lastOfEachTP(pending)...); err != nil {

@@ -203,7 +203,9 @@ func (s *Pair) Run(ctx context.Context) error {
 			out = append(out, bus.Message{Topic: s.Topics.Coactions, Key: []byte("wm:" + strconv.Itoa(p)), Value: v})
 			pp.active = false
 		}
-		if err := s.Producer.Produce(ctx, out...); err != nil {
+		if err := retryDurable(ctx, s.Log, s.Stats, "pair", "produce co-actions", func(ctx context.Context) error {
+			return s.Producer.Produce(ctx, out...)
+		}); err != nil {
 			return err
 		}
 		s.Stats.Coactions.Add(int64(len(out) - len(ids)))
@@ -212,7 +214,10 @@ func (s *Pair) Run(ctx context.Context) error {
 		for _, p := range ids {
 			pp := parts[p]
 			if pp.emitted > pp.saved {
-				if err := s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(p), []byte(strconv.FormatInt(pp.emitted, 10))); err != nil {
+				data := []byte(strconv.FormatInt(pp.emitted, 10))
+				if err := retryDurable(ctx, s.Log, s.Stats, "pair", "save checkpoint", func(ctx context.Context) error {
+					return s.Checkpoints.SaveCheckpoint(ctx, s.checkpointName(p), data)
+				}); err != nil {
 					return fmt.Errorf("pair: save checkpoint: %w", err)
 				}
 				pp.saved = pp.emitted
