@@ -9,11 +9,15 @@
 #
 #   bash bench/e2e_kafka.sh            # both modes
 #   MODES=kafka bash bench/e2e_kafka.sh
+#   MODES="kafka kafka-scaled" ...  # kafka-scaled: graph.scale_out on 4
+#                                     partitions (one pair, one graph
+#                                     worker in the process); "graphed" is
+#                                     then when every co-action is folded in
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO="${GO:-go}"
 KAFKA="${VIGIE_TEST_KAFKA:-127.0.0.1:19092}"
-MODES="${MODES:-embedded kafka}"
+MODES="${MODES:-embedded kafka kafka-scaled}"
 SOURCE="testdata/scenario/posts.jsonl"
 POSTS=$(wc -l <"$SOURCE")
 BIN="$(mktemp -d)/vigie"
@@ -29,10 +33,13 @@ for mode in $MODES; do
 	port=$((20000 + RANDOM % 20000))
 	args=(run --data-dir "$dir" --http "127.0.0.1:$port" --source "$SOURCE" --quiet --log-level error)
 	env=()
-	if [[ "$mode" == kafka ]]; then
+	if [[ "$mode" == kafka* ]]; then
 		prefix="bench-$(date +%s)-$RANDOM."
 		args+=(--kafka "$KAFKA")
 		env=(VIGIE_BUS_TOPIC_PREFIX="$prefix" VIGIE_BUS_GROUP_PREFIX="$prefix")
+	fi
+	if [[ "$mode" == *-scaled ]]; then
+		env+=(VIGIE_GRAPH_SCALE_OUT=true VIGIE_BUS_PARTITIONS=4)
 	fi
 	load0=$(cut -d' ' -f1 /proc/loadavg)
 	t0=$(date +%s.%N)
@@ -45,7 +52,16 @@ for mode in $MODES; do
 		(( $(date +%s) < deadline )) || { kill "$pid"; echo "timed out" >&2; exit 1; }
 		now=$(date +%s.%N)
 		if [[ -z "$graphed" && "$(metric "127.0.0.1:$port" vigie_graph_engine_posts)" == "$POSTS" ]]; then
-			graphed=$(echo "$now - $t0" | bc)
+			if [[ "$mode" != *-scaled ]]; then
+				graphed=$(echo "$now - $t0" | bc)
+			else
+				sent=$(metric "127.0.0.1:$port" vigie_pair_coactions_total)
+				folded=$(metric "127.0.0.1:$port" vigie_graph_coactions_aggregated_total)
+				dups=$(metric "127.0.0.1:$port" vigie_graph_coactions_duplicate_total)
+				if [[ -n "$sent" && "$sent" != 0 && $(( ${folded%.*} + ${dups%.*} )) -ge ${sent%.*} ]]; then
+					graphed=$(echo "$now - $t0" | bc)
+				fi
+			fi
 		fi
 		if [[ -n "$graphed" && "$(stored "127.0.0.1:$port")" == "$POSTS" ]]; then
 			storedAt=$(echo "$now - $t0" | bc)
