@@ -7,7 +7,7 @@ FUZZTIME  ?= 20s
 BENCH_ROWS ?= 1000000
 LOAD_DURATION ?= 10m
 
-.PHONY: all build run test test-integration test-kafka test-faults lint fuzz bench gen clean help ui test-ui vuln
+.PHONY: all build run test test-integration test-kafka test-kafka-secure test-faults lint fuzz bench gen clean help ui test-ui vuln
 
 all: lint test build
 
@@ -36,6 +36,20 @@ test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch s
 
 test-kafka: ## the real-Kafka pipeline tests (app/kafka_test.go) without the race detector; needs VIGIE_TEST_KAFKA (test-integration and .ci/run start a broker)
 	$(GO) test -count=1 -timeout 25m -run '^TestKafka$$' ./app/
+
+test-kafka-secure: ## TLS and SASL (PLAIN, SCRAM-SHA-256/512) on a real broker (app/kafka_secure_test.go): starts a private SASL_SSL + SASL_PLAINTEXT broker (VIGIE_KAFKA_SECURE=1, ports 19094-19096), never the shared one, and stops it
+	scripts/kafka.sh install
+	@run="$${VIGIE_CACHE:-$(CURDIR)/.ci/cache}/kafka-secure-run"; \
+		export VIGIE_KAFKA_SECURE=1 VIGIE_KAFKA_RUN_DIR="$$run" VIGIE_KAFKA_PORT=$${VIGIE_KAFKA_SECURE_PORT:-19094} \
+			VIGIE_KAFKA_CONTROLLER_PORT=$${VIGIE_KAFKA_SECURE_CONTROLLER_PORT:-19095} \
+			VIGIE_KAFKA_SASL_PLAINTEXT_PORT=$${VIGIE_KAFKA_SASL_PLAINTEXT_PORT:-19096}; \
+		scripts/kafka.sh stop >/dev/null; \
+		trap 'scripts/kafka.sh stop' EXIT; trap 'exit 130' INT TERM; \
+		env=$$(scripts/kafka.sh start) || exit 1; \
+		log="$$run.test.log"; echo "$(GO) test -count=1 -timeout 5m -v -run '^TestKafkaSecure$$' ./app/ (full log: $$log)"; \
+		env $$env $(GO) test -count=1 -timeout 5m -v -run '^TestKafkaSecure$$' ./app/ >"$$log" 2>&1; rc=$$?; \
+		grep -E '^(=== RUN|\s*--- |\s+kafka_secure_test.go:[0-9]+: [^t]|PASS|FAIL|ok)' "$$log"; \
+		if [ $$rc -ne 0 ]; then tail -n 200 "$$log"; fi; exit $$rc
 
 test-faults: ## fault tests without -race (issue 11): Kafka broker restart (a private broker, never the shared one), Elasticsearch cut (needs VIGIE_TEST_ELASTICSEARCH), disk full, SIGKILL at random points, failing webhook receiver
 	scripts/kafka.sh install

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/url"
 	"os"
@@ -21,6 +22,7 @@ import (
 	"github.com/vigie-osint/vigie/app"
 	"github.com/vigie-osint/vigie/config"
 	"github.com/vigie-osint/vigie/kibana"
+	"github.com/vigie-osint/vigie/web"
 )
 
 // The checks below run on the real files and, in TestChecksCatchMistakes,
@@ -77,7 +79,13 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"unknown command in a script", "do vigie brief ||", "do vigie brif ||", "not a vigie command"},
 		{"a stage on the embedded store", "    environment:\n      <<: *vigie-env\n      VIGIE_ALERTS_MIN_RISK", "    environment:\n      VIGIE_ALERTS_MIN_RISK", "alert: stages run apart need"},
 		{"healthcheck on the wrong port", "http://127.0.0.1:9090/healthz", "http://127.0.0.1:9091/healthz", "9091"},
-		{"one graph worker", "replicas: 2", "replicas: 1", "graph"},
+		{"one pair worker", "replicas: 2", "replicas: 1", "pair runs 1 worker"},
+		{"two graph workers", `command: ["graph"]`, "command: [\"graph\"]\n    scale: 2", "graph runs 2 workers"},
+		{"scale-out off", `VIGIE_GRAPH_SCALE_OUT: "true"`, `VIGIE_GRAPH_SCALE_OUT: "false"`, "without VIGIE_GRAPH_SCALE_OUT=true"},
+		{"graph settings differ", "command: [\"pair\"]\n    environment:\n      <<: *vigie-env\n", "command: [\"pair\"]\n    environment:\n      <<: *vigie-env\n      VIGIE_GRAPH_WINDOW: 30s\n", "graph settings"},
+		{"serve without tokens", "      VIGIE_HTTP_AUTH_TOKENS_FILE: /run/secrets/http-tokens\n", "", "would refuse to start"},
+		{"tokens file not a secret of serve", "    secrets:\n      - http-tokens\n", "", "is not one of the service's secrets"},
+		{"tokens file unreadable as tokens", "file: ${HTTP_TOKENS_FILE:-./secrets/http-tokens.example}", "file: ../go.mod", "name role token"},
 		{"broker host not a service", "VIGIE_BUS_BROKERS: kafka:9092", "VIGIE_BUS_BROKERS: kafka-1:9092", `"kafka-1"`},
 		{"no healthcheck", "    healthcheck:\n      test: [\"CMD-SHELL\", \"curl -fsS http://localhost:5601", "    x-healthcheck:\n      test: [\"CMD-SHELL\", \"curl -fsS http://localhost:5601", "kibana: no healthcheck"},
 	}
@@ -105,8 +113,17 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"probe on an unknown port", "path: /readyz\n              port: ops", "path: /readyz\n              port: metrics", `"metrics"`},
 		{"no readiness probe", "readinessProbe:", "startupProbe:", "readiness probe"},
 		{"no limits", "            limits:\n              cpu: 2", "            limitz:\n              cpu: 2", "limits"},
-		{"one graph replica", "  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: graph",
-			"  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: graph", "replicas"},
+		{"two graph replicas", "  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: graph",
+			"  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: graph", "graph runs 2 workers"},
+		{"graph rolled", "    type: Recreate", "    type: RollingUpdate", "only Recreate"},
+		{"one pair replica", "  replicas: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: pair",
+			"  replicas: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: pair", "pair runs 1 worker"},
+		{"budget blocks drains", "  maxUnavailable: 1\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: pair",
+			"  minAvailable: 2\n  selector:\n    matchLabels:\n      app.kubernetes.io/name: vigie\n      app.kubernetes.io/component: pair", "blocks every node drain"},
+		{"serve without tokens", "            - name: VIGIE_HTTP_AUTH_TOKENS_FILE\n              value: /etc/vigie/http/tokens\n", "", "would refuse to start"},
+		{"tokens key not in the secret", "key: http-tokens", "key: http-token", "has no key"},
+		{"tokens not mounted", "              mountPath: /etc/vigie/http\n", "              mountPath: /etc/vigie/auth\n", "in no volume mount"},
+		{"tokens mounted writable", "              mountPath: /etc/vigie/http\n              readOnly: true\n", "              mountPath: /etc/vigie/http\n", "not mounted readOnly"},
 		{"service selects nothing", "    app.kubernetes.io/component: serve\n  ports:", "    app.kubernetes.io/component: server\n  ports:", "selects no pod"},
 		{"unknown env key", "name: VIGIE_BUS_SASL_PASSWORD", "name: VIGIE_BUS_SASL_PASSWORDS", "VIGIE_BUS_SASL_PASSWORDS is not a configuration key"},
 		{"unknown command", `args: ["index"]`, `args: ["indexer"]`, "not a vigie command"},
@@ -240,6 +257,7 @@ func checkCompose(b []byte, dir string) []error {
 	}
 	volumes := asMap(doc["volumes"])
 	stageCmds := map[string]string{} // stage -> service
+	graphEnv := map[string]string{}  // stage -> its VIGIE_GRAPH_* settings
 	sharedEnv := ""
 	for name, v := range services {
 		svc := asMap(v)
@@ -348,16 +366,21 @@ func checkCompose(b []byte, dir string) []error {
 				bad("%s: healthcheck %s does not probe /healthz on the stage's port %q", where, test, port)
 			}
 		}
-		if len(cmd) > 0 && cmd[0] == app.StageGraph {
-			n := intOf(svc["scale"])
-			if r := intOf(asMap(svc["deploy"])["replicas"]); r > n {
-				n = r
+		if len(cmd) > 0 {
+			// Compose runs one container unless scale or deploy.replicas says more.
+			n := 1
+			if r, ok := svc["scale"]; ok {
+				n = intOf(r)
 			}
-			if n < 2 {
-				bad("%s: graph runs %d worker(s); run 2 or more to scale out", where, n)
+			if r, ok := asMap(svc["deploy"])["replicas"]; ok {
+				n = intOf(r)
 			}
-			if p, _ := strconv.Atoi(env["VIGIE_BUS_PARTITIONS"]); p < n {
-				bad("%s: %d graph workers but VIGIE_BUS_PARTITIONS=%q: idle workers", where, n, env["VIGIE_BUS_PARTITIONS"])
+			errs = append(errs, checkScaleOut(where, cmd[0], n, env)...)
+			if slices.Contains(scaleOutStages, cmd[0]) {
+				graphEnv[cmd[0]] = graphKeys(env)
+			}
+			if cmd[0] == app.StageServe {
+				errs = append(errs, checkComposeTokens(where, svc, asMap(doc["secrets"]), dir, env)...)
 			}
 		}
 	}
@@ -366,13 +389,147 @@ func checkCompose(b []byte, dir string) []error {
 			bad("no service runs the %s stage", s)
 		}
 	}
+	errs = append(errs, checkGraphKeysAgree(graphEnv)...)
 	return errs
+}
+
+// scaleOutStages must agree on graph.scale_out and the other graph.* keys:
+// ingest derives the actions and pair the windows from them.
+var scaleOutStages = []string{app.StageIngest, app.StagePair, app.StageGraph}
+
+// checkScaleOut checks one stage's worker count n and its scale-out
+// setting (docs/scale-out.md): pair scales out in a consumer group over
+// the actions topic; graph aggregates every co-action, so exactly one runs.
+func checkScaleOut(where, stage string, n int, env map[string]string) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if !slices.Contains(scaleOutStages, stage) {
+		return nil
+	}
+	cfg, err := loadEnv(env)
+	if err != nil {
+		return nil // checkEnv reports it
+	}
+	if !cfg.Graph.ScaleOut {
+		bad("%s: the %s stage runs without VIGIE_GRAPH_SCALE_OUT=true (graph.scale_out)", where, stage)
+	}
+	switch stage {
+	case app.StageGraph:
+		if n != 1 {
+			bad("%s: graph runs %d workers; the aggregator of the scaled-out graph stage must run exactly once (scale pair instead)", where, n)
+		}
+	case app.StagePair:
+		if n < 2 {
+			bad("%s: pair runs %d worker(s); run 2 or more to scale out", where, n)
+		}
+		if cfg.Bus.Partitions < n {
+			bad("%s: %d pair workers but bus.partitions is %d: idle workers", where, n, cfg.Bus.Partitions)
+		}
+	}
+	return errs
+}
+
+// loadEnv loads the VIGIE_* variables of env as Vigie would.
+func loadEnv(env map[string]string) (config.Config, error) {
+	var environ []string
+	for k, v := range env {
+		if strings.HasPrefix(k, "VIGIE_") {
+			environ = append(environ, k+"="+v)
+		}
+	}
+	slices.Sort(environ)
+	return config.Load("", environ)
+}
+
+// graphKeys renders the VIGIE_GRAPH_* variables of env, sorted.
+func graphKeys(env map[string]string) string {
+	var kv []string
+	for k, v := range env {
+		if strings.HasPrefix(k, "VIGIE_GRAPH_") {
+			kv = append(kv, k+"="+v)
+		}
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, " ")
+}
+
+func checkGraphKeysAgree(graphEnv map[string]string) []error {
+	var errs []error
+	for _, s := range scaleOutStages[1:] {
+		if g, ok := graphEnv[s]; ok && g != graphEnv[scaleOutStages[0]] {
+			errs = append(errs, fmt.Errorf("the %s stage's graph settings %q differ from the %s stage's %q", s, g, scaleOutStages[0], graphEnv[scaleOutStages[0]]))
+		}
+	}
+	return errs
+}
+
+// checkServeAuth checks that serve would start where it listens (an
+// address other than loopback needs authentication, config.CheckExposure,
+// which `vigie config check` reports) and that the tokens come from a file.
+func checkServeAuth(where string, env map[string]string) (config.Config, []error) {
+	cfg, err := loadEnv(env)
+	if err != nil {
+		return cfg, nil // checkEnv reports it
+	}
+	var errs []error
+	if err := cfg.HTTP.CheckExposure(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: vigie serve would refuse to start: %w", where, err))
+	}
+	if cfg.HTTP.Auth.TokensFile == "" {
+		errs = append(errs, fmt.Errorf("%s: no VIGIE_HTTP_AUTH_TOKENS_FILE: nobody can sign in", where))
+	}
+	return cfg, errs
+}
+
+// checkComposeTokens checks that serve's tokens file is a compose secret
+// of the service and that the file it names reads as Vigie reads it.
+func checkComposeTokens(where string, svc, secrets map[string]any, dir string, env map[string]string) []error {
+	cfg, errs := checkServeAuth(where, env)
+	want := cfg.HTTP.Auth.TokensFile
+	if want == "" {
+		return errs
+	}
+	for _, x := range asSlice(svc["secrets"]) {
+		source, target := str(x), ""
+		if m := asMap(x); m != nil {
+			source, target = str(m["source"]), str(m["target"])
+		}
+		switch {
+		case target == "":
+			target = "/run/secrets/" + source
+		case !strings.HasPrefix(target, "/"):
+			target = "/run/secrets/" + target
+		}
+		if target != want {
+			continue
+		}
+		sec, ok := secrets[source]
+		if !ok {
+			return append(errs, fmt.Errorf("%s: secret %q is not declared", where, source))
+		}
+		file := str(asMap(sec)["file"])
+		if file == "" {
+			return append(errs, fmt.Errorf("%s: secret %q has no file", where, source))
+		}
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		h := cfg.HTTP
+		h.Auth.TokensFile, h.AuditFile = file, ""
+		a, err := web.AccessFromConfig(h, "", slog.New(slog.DiscardHandler))
+		if err != nil {
+			return append(errs, fmt.Errorf("%s: secret %q: %w", where, source, err))
+		}
+		a.Close()
+		return errs
+	}
+	return append(errs, fmt.Errorf("%s: VIGIE_HTTP_AUTH_TOKENS_FILE=%s is not one of the service's secrets", where, want))
 }
 
 // longRunning are the stages that run as servers, each in its own process
 // with /healthz on ops.addr. The other stages of app.AllStages (brief) are
 // scheduled runs of a one-shot command.
-var longRunning = []string{app.StageIngest, app.StageGraph, app.StageIndex, app.StageAlert, app.StageServe}
+var longRunning = []string{app.StageIngest, app.StagePair, app.StageGraph, app.StageIndex, app.StageAlert, app.StageServe}
 
 // vigieInvocations returns the vigie commands a compose service runs:
 // its command, or the vigie calls of a /bin/sh -c script.
@@ -556,6 +713,7 @@ func checkKubernetes(docs, extra []manifest) []error {
 	}
 	var pods []pod
 	stages := map[string]manifest{}
+	graphEnv := map[string]string{} // stage -> its VIGIE_GRAPH_* settings
 	for _, m := range docs {
 		tpl := podTemplate(m)
 		if tpl == nil {
@@ -665,6 +823,24 @@ func checkKubernetes(docs, extra []manifest) []error {
 				errs = append(errs, err)
 			}
 			errs = append(errs, checkEnv(where, env)...)
+			if len(args) > 0 {
+				replicas := 1 // a Job's or CronJob's pod runs once
+				if r, ok := asMap(m.doc["spec"])["replicas"]; ok && m.kind() == "Deployment" {
+					replicas = intOf(r)
+				}
+				errs = append(errs, checkScaleOut(where, args[0], replicas, env)...)
+				if slices.Contains(scaleOutStages, args[0]) {
+					graphEnv[args[0]] = graphKeys(env)
+				}
+				if args[0] == app.StageGraph && m.kind() == "Deployment" {
+					if st := str(asMap(asMap(m.doc["spec"])["strategy"])["type"]); st != "Recreate" {
+						bad("%s: graph's strategy is %q: only Recreate stops the old aggregator before the new one starts", m, st)
+					}
+				}
+				if args[0] == app.StageServe {
+					errs = append(errs, checkKubeTokens(where, c, spec, secretKeys, env)...)
+				}
+			}
 			svcHost := func(h string) bool {
 				_, ok := byKind["Service"][h]
 				if !ok { // a StatefulSet pod's name: pod.service
@@ -714,9 +890,30 @@ func checkKubernetes(docs, extra []manifest) []error {
 		if slices.Contains(longRunning, s) && s != app.StageIngest && m.kind() != "Deployment" {
 			bad("%s: the %s stage should be a Deployment", m, s)
 		}
-		if s == app.StageGraph {
-			if r := intOf(asMap(m.doc["spec"])["replicas"]); r < 2 {
-				bad("%s: graph has %d replicas; run 2 or more", m, r)
+		if s == app.StagePair && m.kind() != "Deployment" {
+			bad("%s: the pair stage should be a Deployment", m)
+		}
+	}
+	errs = append(errs, checkGraphKeysAgree(graphEnv)...)
+	// A budget that no eviction can satisfy blocks every node drain.
+	for _, pdb := range byKind["PodDisruptionBudget"] {
+		spec := asMap(pdb.doc["spec"])
+		sel := asMap(asMap(spec["selector"])["matchLabels"])
+		min, isInt := spec["minAvailable"].(int)
+		for _, m := range byKind["Deployment"] {
+			labels := asMap(asMap(podTemplate(m)["metadata"])["labels"])
+			match := len(sel) > 0
+			for k, v := range sel {
+				if labels[k] != v {
+					match = false
+				}
+			}
+			replicas := 1
+			if r, ok := asMap(m.doc["spec"])["replicas"]; ok {
+				replicas = intOf(r)
+			}
+			if match && isInt && min >= replicas {
+				bad("%s: minAvailable %d of the %d replica(s) of %s blocks every node drain", pdb, min, replicas, m)
 			}
 		}
 	}
@@ -747,6 +944,59 @@ func checkKubernetes(docs, extra []manifest) []error {
 			if !slices.ContainsFunc(matched, func(p pod) bool { return p.ports[target] }) {
 				bad("%s: targetPort %q is not a port of the pods it selects", svc, target)
 			}
+		}
+	}
+	return errs
+}
+
+// checkKubeTokens checks that serve's tokens file (and session key file,
+// if set) lies in a read-only mount of a Secret volume that provides it.
+func checkKubeTokens(where string, c, podSpec map[string]any, secretKeys func(name, key string) bool, env map[string]string) []error {
+	cfg, errs := checkServeAuth(where, env)
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	volumes := map[string]map[string]any{}
+	for _, v := range asSlice(podSpec["volumes"]) {
+		volumes[str(asMap(v)["name"])] = asMap(v)
+	}
+	for _, f := range []struct{ key, path string }{
+		{"VIGIE_HTTP_AUTH_TOKENS_FILE", cfg.HTTP.Auth.TokensFile},
+		{"VIGIE_HTTP_AUTH_SESSION_KEY_FILE", cfg.HTTP.Auth.SessionKeyFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		found := false
+		for _, vm := range asSlice(c["volumeMounts"]) {
+			vm := asMap(vm)
+			rel, err := filepath.Rel(str(vm["mountPath"]), f.path)
+			if err != nil || strings.HasPrefix(rel, "..") || rel == "." {
+				continue
+			}
+			found = true
+			sec := asMap(volumes[str(vm["name"])]["secret"])
+			if sec == nil {
+				bad("%s: %s=%s is not in a Secret volume", where, f.key, f.path)
+				break
+			}
+			if vm["readOnly"] != true {
+				bad("%s: the volume holding %s is not mounted readOnly", where, f.path)
+			}
+			name, key := str(sec["secretName"]), rel
+			if items := asSlice(sec["items"]); len(items) > 0 {
+				key = ""
+				for _, it := range items {
+					if str(asMap(it)["path"]) == rel {
+						key = str(asMap(it)["key"])
+					}
+				}
+			}
+			if key == "" || !secretKeys(name, key) {
+				bad("%s: %s=%s: Secret %q has no key for %q", where, f.key, f.path, name, rel)
+			}
+			break
+		}
+		if !found {
+			bad("%s: %s=%s is in no volume mount", where, f.key, f.path)
 		}
 	}
 	return errs
@@ -839,4 +1089,132 @@ func TestVersionsMatchTheTestedOnes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestExampleSecretAuth reads the example Secret's http-tokens and
+// http-session-key as vigie serve does: the placeholders must be refused
+// (nobody runs with a published token), and the same Secret filled in as
+// its header comment says must start.
+func TestExampleSecretAuth(t *testing.T) {
+	ms, err := readManifests(filepath.Join("k8s", "secret.example.yaml"))
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("secret.example.yaml: %v (%d documents)", err, len(ms))
+	}
+	data := asMap(ms[0].doc["stringData"])
+	tokens, ok := data["http-tokens"].(string)
+	if !ok || !strings.Contains(tokens, "REPLACE-ME") {
+		t.Fatalf("http-tokens is %q, want the REPLACE-ME placeholder", data["http-tokens"])
+	}
+	start := func(tokens, key string) error {
+		dir := t.TempDir()
+		h := config.Default().HTTP
+		h.Auth.TokensFile, h.Auth.SessionKeyFile, h.AuditFile = filepath.Join(dir, "tokens"), filepath.Join(dir, "session-key"), ""
+		if err := os.WriteFile(h.Auth.TokensFile, []byte(tokens), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(h.Auth.SessionKeyFile, []byte(key), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		a, err := web.AccessFromConfig(h, "", slog.New(slog.DiscardHandler))
+		if err == nil {
+			a.Close()
+		}
+		return err
+	}
+	good := strings.Repeat("3f", 32) // as openssl rand -hex 32 prints
+	if err := start(tokens, good); err == nil || !strings.Contains(err.Error(), "at least 16 characters") {
+		t.Errorf("the placeholder token started: %v", err)
+	}
+	if err := start(strings.ReplaceAll(tokens, "REPLACE-ME", good), str(data["http-session-key"])); err == nil {
+		t.Error("the empty session key placeholder started")
+	}
+	if err := start(strings.ReplaceAll(tokens, "REPLACE-ME", good), good); err != nil {
+		t.Errorf("the Secret filled in as documented does not start: %v", err)
+	}
+}
+
+// TestConfigCheckServe runs `vigie config check` with the environment of
+// the serve container of each deployment: it must say the configuration is
+// valid without the note that serve would refuse to start, which it does
+// print once the tokens file is taken away.
+func TestConfigCheckServe(t *testing.T) {
+	compose, err := os.ReadFile("docker-compose.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal([]byte(interpolate(string(compose))), &doc); err != nil {
+		t.Fatal(err)
+	}
+	docs, err := readKustomization("k8s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	envs := map[string]map[string]string{
+		"compose":    composeEnv(asMap(asMap(doc["services"])["serve"])["environment"]),
+		"kubernetes": kubeEnv(t, docs, "vigie-serve"),
+	}
+	for name, env := range envs {
+		for _, withTokens := range []bool{true, false} {
+			t.Run(fmt.Sprintf("%s/tokens=%v", name, withTokens), func(t *testing.T) {
+				if env["VIGIE_HTTP_ADDR"] == "" {
+					t.Fatalf("no VIGIE_HTTP_ADDR in %v", env)
+				}
+				for _, kv := range os.Environ() {
+					if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "VIGIE_") {
+						t.Setenv(k, "")
+						os.Unsetenv(k)
+					}
+				}
+				for k, v := range env {
+					if k == "VIGIE_HTTP_AUTH_TOKENS_FILE" && !withTokens {
+						continue
+					}
+					t.Setenv(k, v)
+				}
+				var out, errOut bytes.Buffer
+				code := app.Main(context.Background(), []string{"config", "check"}, &out, &errOut)
+				t.Logf("vigie config check: exit %d\n%s%s", code, out.String(), errOut.String())
+				if code != 0 || !strings.Contains(out.String(), "configuration valid") {
+					t.Fatalf("exit %d: %s%s", code, out.String(), errOut.String())
+				}
+				if note := strings.Contains(out.String(), "refuse to start"); note == withTokens {
+					t.Errorf("tokens file set: %v, but the refusal note printed: %v", withTokens, note)
+				}
+			})
+		}
+	}
+}
+
+// kubeEnv is the plain environment of a Deployment's first container: its
+// ConfigMaps and literal env values (Secret references left out).
+func kubeEnv(t *testing.T, docs []manifest, deployment string) map[string]string {
+	t.Helper()
+	cms := map[string]map[string]any{}
+	var dep manifest
+	for _, m := range docs {
+		switch {
+		case m.kind() == "ConfigMap":
+			cms[m.name()] = asMap(m.doc["data"])
+		case m.kind() == "Deployment" && m.name() == deployment:
+			dep = m
+		}
+	}
+	cs := asSlice(asMap(podTemplate(dep)["spec"])["containers"])
+	if len(cs) == 0 {
+		t.Fatalf("no Deployment %s with a container", deployment)
+	}
+	c := asMap(cs[0])
+	env := map[string]string{}
+	for _, ef := range asSlice(c["envFrom"]) {
+		for k, v := range cms[str(asMap(asMap(ef)["configMapRef"])["name"])] {
+			env[k] = str(v)
+		}
+	}
+	for _, e := range asSlice(c["env"]) {
+		if e := asMap(e); e["valueFrom"] == nil {
+			env[str(e["name"])] = str(e["value"])
+		}
+	}
+	return env
 }

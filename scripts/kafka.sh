@@ -22,6 +22,15 @@
 #   VIGIE_KAFKA_RUN_DIR           data, logs and pid file of this broker (default
 #                                 $VIGIE_CACHE/kafka-run): a second, private broker
 #                                 needs its own, with its own ports
+#   VIGIE_KAFKA_SECURE            1: the client listener is SASL_SSL instead of
+#                                 PLAINTEXT (a throwaway CA and a server certificate
+#                                 for 127.0.0.1/localhost, SASL PLAIN, SCRAM-SHA-256
+#                                 and SCRAM-SHA-512 for user "vigie" with a random
+#                                 password); `start` then prints VIGIE_TEST_KAFKA_SECURE*
+#                                 lines (address, CA file, user, password file).
+#                                 Use it with a private VIGIE_KAFKA_RUN_DIR and ports.
+#   VIGIE_KAFKA_SASL_PLAINTEXT_PORT  with VIGIE_KAFKA_SECURE=1, also a SASL_PLAINTEXT
+#                                 listener (SASL without TLS) on this port
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -227,6 +236,114 @@ new_cluster_id() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+secure_on() { [[ "${VIGIE_KAFKA_SECURE:-}" == 1 ]]; }
+SPORT="${VIGIE_KAFKA_SASL_PLAINTEXT_PORT:-}"
+SECURE_DIR="$RUN/secure"
+SECURE_USER=vigie
+
+# A random password of URL-safe characters: nothing that the JAAS config,
+# the --add-scram syntax ("[name=...,password=...]") or a shell would parse.
+new_password() { head -c 18 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+
+# PEM file as one .properties value: Properties.load turns "\n" back into
+# line breaks.
+pem_value() { awk 'BEGIN { ORS = "\\n" } { print }' "$1"; }
+
+# VIGIE_KAFKA_SECURE=1: a throwaway CA and server certificate, the users'
+# passwords, and listener settings appended to server.properties. A key
+# given twice in a .properties file takes its last value, so the PLAINTEXT
+# listener lines above are overridden, not edited. The controller listener
+# stays PLAINTEXT on loopback; broker-to-broker traffic goes over SASL_SSL
+# with PLAIN (user "admin"), which also proves the listener works before any
+# client connects.
+write_secure_config() {
+	command -v openssl >/dev/null || die "openssl not found (VIGIE_KAFKA_SECURE=1 makes a test CA with it)"
+	local d="$SECURE_DIR" admin pass
+	mkdir -p "$d"
+	chmod 700 "$d"
+	(
+		cd "$d"
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out ca-key.pem 2>/dev/null
+		openssl req -x509 -new -key ca-key.pem -subj "/CN=vigie throwaway test CA" -days 2 \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+			-out ca.pem
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out server-key.pem 2>/dev/null
+		openssl req -new -key server-key.pem -subj "/CN=localhost" -out server.csr
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+			-extfile server.ext -out server.pem 2>/dev/null
+		rm -f server.csr server.ext ca.srl
+	) || die "could not make the test CA and server certificate in $d"
+	admin="$(new_password)"
+	pass="$(new_password)"
+	printf '%s\n' "$pass" >"$d/$SECURE_USER.password"
+	printf '%s\n' "$admin" >"$d/admin.password"
+	chmod 600 "$d"/*.pem "$d"/*.password
+
+	local listeners="SASL_SSL://127.0.0.1:$PORT" advertised="SASL_SSL://127.0.0.1:$PORT"
+	local map="SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT"
+	if [[ -n "$SPORT" ]]; then
+		listeners+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
+		advertised+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
+		map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+	fi
+	local plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$admin\" user_admin=\"$admin\" user_$SECURE_USER=\"$pass\";"
+	local scram_jaas="org.apache.kafka.common.security.scram.ScramLoginModule required;"
+	{
+		echo
+		echo "# VIGIE_KAFKA_SECURE=1 (written by scripts/kafka.sh): overrides the listeners above."
+		echo "listeners=$listeners,CONTROLLER://127.0.0.1:$CPORT"
+		echo "advertised.listeners=$advertised"
+		echo "listener.security.protocol.map=$map"
+		echo "inter.broker.listener.name=SASL_SSL"
+		echo "sasl.mechanism.inter.broker.protocol=PLAIN"
+		echo "sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512"
+		local l
+		for l in sasl_ssl ${SPORT:+sasl_plaintext}; do
+			echo "listener.name.$l.plain.sasl.jaas.config=$plain_jaas"
+			echo "listener.name.$l.scram-sha-256.sasl.jaas.config=$scram_jaas"
+			echo "listener.name.$l.scram-sha-512.sasl.jaas.config=$scram_jaas"
+		done
+		# Inline PEM: a file-based PEM keystore would need an encrypted key.
+		echo "ssl.keystore.type=PEM"
+		echo "ssl.keystore.certificate.chain=$(pem_value "$d/server.pem")"
+		echo "ssl.keystore.key=$(pem_value "$d/server-key.pem")"
+		echo "ssl.truststore.type=PEM"
+		echo "ssl.truststore.location=$d/ca.pem"
+	} >>"$RUN/server.properties"
+	chmod 600 "$RUN/server.properties"
+
+	# The readiness probe goes through the secure listener too.
+	cat >>"$RUN/probe.properties" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=PLAIN
+sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="$admin";
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/ca.pem
+EOF
+	chmod 600 "$RUN/probe.properties"
+}
+
+# SCRAM credentials live in the cluster metadata: KRaft takes the first ones
+# at format time.
+format_scram_args() {
+	local pass
+	pass="$(cat "$SECURE_DIR/$SECURE_USER.password")"
+	printf '%s\n' --add-scram "SCRAM-SHA-256=[name=$SECURE_USER,password=$pass]" \
+		--add-scram "SCRAM-SHA-512=[name=$SECURE_USER,password=$pass]"
+}
+
+# What tests need to reach the secure broker, as environment lines.
+print_secure_env() {
+	echo "VIGIE_TEST_KAFKA_SECURE=127.0.0.1:$PORT"
+	echo "VIGIE_TEST_KAFKA_SECURE_CA=$SECURE_DIR/ca.pem"
+	echo "VIGIE_TEST_KAFKA_SECURE_USER=$SECURE_USER"
+	echo "VIGIE_TEST_KAFKA_SECURE_PASSWORD_FILE=$SECURE_DIR/$SECURE_USER.password"
+	if grep -q '^listeners=.*SASL_PLAINTEXT://' "$RUN/server.properties" 2>/dev/null; then
+		sed -n 's|^listeners=.*SASL_PLAINTEXT://\([0-9.]*:[0-9]*\).*|VIGIE_TEST_KAFKA_SASL_PLAINTEXT=\1|p' "$RUN/server.properties"
+	fi
+}
+
 fail_start() {
 	echo "kafka.sh: $*" >&2
 	if [[ -s "$CONSOLE" ]]; then
@@ -251,6 +368,10 @@ cmd_start() {
 	# ports would make the readiness probe talk to the wrong broker.
 	port_open "$PORT" && die "port $PORT is already in use (set VIGIE_KAFKA_PORT)"
 	port_open "$CPORT" && die "port $CPORT is already in use (set VIGIE_KAFKA_CONTROLLER_PORT)"
+	if secure_on && [[ -n "$SPORT" ]]; then
+		[[ "$SPORT" != "$PORT" && "$SPORT" != "$CPORT" ]] || die "VIGIE_KAFKA_SASL_PLAINTEXT_PORT must differ from the other ports"
+		port_open "$SPORT" && die "port $SPORT is already in use (set VIGIE_KAFKA_SASL_PLAINTEXT_PORT)"
+	fi
 
 	local t0=$SECONDS cluster_id
 	if [[ -n "$keep" ]]; then
@@ -264,10 +385,15 @@ cmd_start() {
 		rm -rf "$RUN"
 		mkdir -p "$RUN"
 		write_config
+		local -a scram=()
+		if secure_on; then
+			write_secure_config
+			mapfile -t scram < <(format_scram_args)
+		fi
 
 		cluster_id="$(new_cluster_id)"
 		kafka_tool kafka.tools.StorageTool format -t "$cluster_id" \
-			-c "$RUN/server.properties" >"$RUN/format.out" 2>&1 ||
+			-c "$RUN/server.properties" "${scram[@]}" >"$RUN/format.out" 2>&1 ||
 			fail_start "storage format failed: $(cat "$RUN/format.out")"
 	fi
 
@@ -313,7 +439,11 @@ cmd_start() {
 		sleep 0.5
 	done
 	echo "kafka.sh: Kafka $VERSION ready in $((SECONDS - t0))s (pid $pid, log $LOG)" >&2
-	echo "VIGIE_TEST_KAFKA=127.0.0.1:$PORT"
+	if [[ -d "$SECURE_DIR" ]]; then
+		print_secure_env
+	else
+		echo "VIGIE_TEST_KAFKA=127.0.0.1:$PORT"
+	fi
 }
 
 cmd_stop() {
