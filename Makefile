@@ -37,12 +37,12 @@ test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch s
 test-kafka: ## the real-Kafka pipeline tests (app/kafka_test.go) without the race detector; needs VIGIE_TEST_KAFKA (test-integration and .ci/run start a broker)
 	$(GO) test -count=1 -timeout 25m -run '^TestKafka$$' ./app/
 
-test-kafka-secure: ## TLS and SASL (PLAIN, SCRAM-SHA-256/512) on a real broker (app/kafka_secure_test.go): starts a private SASL_SSL + SASL_PLAINTEXT broker (VIGIE_KAFKA_SECURE=1, ports 19094-19096), never the shared one, and stops it
+test-kafka-secure: ## TLS and SASL (PLAIN, SCRAM-SHA-256/512) on a real broker (app/kafka_secure_test.go): starts a private broker with SASL_SSL, SASL_PLAINTEXT and mTLS listeners (VIGIE_KAFKA_SECURE=1, ports 19094-19097), never the shared one, and stops it
 	scripts/kafka.sh install
 	@run="$${VIGIE_CACHE:-$(CURDIR)/.ci/cache}/kafka-secure-run"; \
 		export VIGIE_KAFKA_SECURE=1 VIGIE_KAFKA_RUN_DIR="$$run" VIGIE_KAFKA_PORT=$${VIGIE_KAFKA_SECURE_PORT:-19094} \
 			VIGIE_KAFKA_CONTROLLER_PORT=$${VIGIE_KAFKA_SECURE_CONTROLLER_PORT:-19095} \
-			VIGIE_KAFKA_SASL_PLAINTEXT_PORT=$${VIGIE_KAFKA_SASL_PLAINTEXT_PORT:-19096}; \
+			VIGIE_KAFKA_SASL_PLAINTEXT_PORT=$${VIGIE_KAFKA_SASL_PLAINTEXT_PORT:-19096} VIGIE_KAFKA_MTLS_PORT=$${VIGIE_KAFKA_MTLS_PORT:-19097}; \
 		scripts/kafka.sh stop >/dev/null; \
 		trap 'scripts/kafka.sh stop' EXIT; trap 'exit 130' INT TERM; \
 		env=$$(scripts/kafka.sh start) || exit 1; \

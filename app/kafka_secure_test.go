@@ -3,7 +3,8 @@ package app
 // Integration test of TLS and SASL against a real Apache Kafka broker that
 // requires them: `make test-kafka-secure` starts a private one with
 // `VIGIE_KAFKA_SECURE=1 scripts/kafka.sh start` (a SASL_SSL listener with a
-// throwaway CA, and a SASL_PLAINTEXT one; users made for PLAIN,
+// throwaway CA, a SASL_PLAINTEXT one and an SSL one that requires client
+// certificates; users made for PLAIN,
 // SCRAM-SHA-256 and SCRAM-SHA-512) and exports what it prints. The embedded
 // kfake broker already runs the same options in bus/security_test.go; this
 // proves that what Vigie sends is what the Java broker accepts, going
@@ -44,6 +45,8 @@ type secureKafka struct {
 	user      string
 	passFile  string
 	password  string
+	// SSL listener that requires a client certificate (no SASL), optional.
+	mtlsAddr, certFile, keyFile string
 }
 
 // secureKafkaEnv returns the secure broker's settings, or skips (fails in
@@ -61,6 +64,9 @@ func secureKafkaEnv(t *testing.T) secureKafka {
 		caFile:    os.Getenv("VIGIE_TEST_KAFKA_SECURE_CA"),
 		user:      os.Getenv("VIGIE_TEST_KAFKA_SECURE_USER"),
 		passFile:  os.Getenv("VIGIE_TEST_KAFKA_SECURE_PASSWORD_FILE"),
+		mtlsAddr:  os.Getenv("VIGIE_TEST_KAFKA_MTLS"),
+		certFile:  os.Getenv("VIGIE_TEST_KAFKA_MTLS_CERT"),
+		keyFile:   os.Getenv("VIGIE_TEST_KAFKA_MTLS_KEY"),
 	}
 	if s.addr == "" {
 		if os.Getenv("CI") == "true" {
@@ -104,20 +110,26 @@ func (s *syncBuffer) String() string {
 type secureCase struct {
 	name      string
 	addr      string
-	mechanism string
+	mechanism string // "": no SASL
 	tls       bool
+	mtls      bool   // send the client certificate
 	caFile    string // with tls; default the broker's CA
 	passFile  string // default the right password
 	// wantErr, when set, says the connection must be refused with an
 	// error containing it.
 	wantErr string
+	// retried: the refusal is not prompt and is checked with bus.Lag,
+	// which does not retry. No case needs it since bus.Transient counts
+	// TLS alerts ("remote error: tls: bad certificate") as permanent.
+	retried bool
 	// wantLog is a line the start must log (a warning).
 	wantLog string
 }
 
 // TestKafkaSecure produces and consumes through a broker that requires
 // SASL over TLS (and SASL without TLS), with every mechanism Vigie
-// supports, and checks that a wrong password and an unknown CA are refused
+// supports, and client certificates (mTLS); it checks that a wrong
+// password, an unknown CA and a missing client certificate are refused
 // with an error that says so, and that no password ever reaches the logs.
 func TestKafkaSecure(t *testing.T) {
 	s := secureKafkaEnv(t)
@@ -146,6 +158,14 @@ func TestKafkaSecure(t *testing.T) {
 	} else {
 		t.Log("VIGIE_TEST_KAFKA_SASL_PLAINTEXT not set: SASL without TLS not tested")
 	}
+	if s.mtlsAddr != "" {
+		cases = append(cases,
+			secureCase{name: "SSL/client certificate", addr: s.mtlsAddr, tls: true, mtls: true},
+			secureCase{name: "SSL/no client certificate", addr: s.mtlsAddr, tls: true, wantErr: "bad certificate"},
+		)
+	} else {
+		t.Log("VIGIE_TEST_KAFKA_MTLS not set: client certificates (mTLS) not tested on the real broker")
+	}
 
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -171,7 +191,7 @@ func TestKafkaSecure(t *testing.T) {
 			out := logs.String()
 			// The capture must have seen the connection line, or the leak
 			// check below would pass on an empty log.
-			if !strings.Contains(out, "connecting to Kafka") || !strings.Contains(out, "user="+s.user) {
+			if !strings.Contains(out, "connecting to Kafka") || (tc.mechanism != "" && !strings.Contains(out, "user="+s.user)) {
 				t.Errorf("log lacks the connection line with the user; got:\n%s", out)
 			}
 			if tc.wantLog != "" && !strings.Contains(out, tc.wantLog) {
@@ -196,14 +216,19 @@ func secureRoundTrip(t *testing.T, s secureKafka, tc secureCase, log *slog.Logge
 	if passFile == "" {
 		passFile = s.passFile
 	}
-	yml := fmt.Sprintf("bus:\n  brokers: [%q]\n  topic_prefix: %q\n  group_prefix: %q\n  sasl:\n    mechanism: %q\n    username: %q\n    password_file: %q\n",
-		tc.addr, prefix, prefix, tc.mechanism, s.user, passFile)
+	yml := fmt.Sprintf("bus:\n  brokers: [%q]\n  topic_prefix: %q\n  group_prefix: %q\n", tc.addr, prefix, prefix)
+	if tc.mechanism != "" {
+		yml += fmt.Sprintf("  sasl:\n    mechanism: %q\n    username: %q\n    password_file: %q\n", tc.mechanism, s.user, passFile)
+	}
 	if tc.tls {
 		ca := tc.caFile
 		if ca == "" {
 			ca = s.caFile
 		}
 		yml += fmt.Sprintf("  tls:\n    ca_file: %q\n", ca)
+		if tc.mtls {
+			yml += fmt.Sprintf("    cert_file: %q\n    key_file: %q\n", s.certFile, s.keyFile)
+		}
 	}
 	cfg, err := config.Parse(strings.NewReader(yml), []string{"VIGIE_DATA_DIR=" + t.TempDir()})
 	if err != nil {
@@ -213,14 +238,29 @@ func secureRoundTrip(t *testing.T, s secureKafka, tc secureCase, log *slog.Logge
 	if err := secureBus(&busCfg, cfg, log); err != nil {
 		t.Fatalf("secureBus: %v", err)
 	}
-	if (busCfg.TLS != nil) != tc.tls || busCfg.SASL == nil || busCfg.SASL.Name() != tc.mechanism {
-		t.Fatalf("bus config: tls %v, sasl %v; want tls %v, %s", busCfg.TLS != nil, busCfg.SASL, tc.tls, tc.mechanism)
+	mech := ""
+	if busCfg.SASL != nil {
+		mech = busCfg.SASL.Name()
+	}
+	if (busCfg.TLS != nil) != tc.tls || mech != tc.mechanism || (busCfg.TLS != nil && (len(busCfg.TLS.Certificates) == 1) != tc.mtls) {
+		t.Fatalf("bus config: tls %v, sasl %q; want tls %v (client certificate %v), sasl %q", busCfg.TLS != nil, mech, tc.tls, tc.mtls, tc.mechanism)
 	}
 
 	// Refusals are not transient: they must come back well before this.
-	ctx, cancel := context.WithTimeout(t.Context(), 45*time.Second)
+	timeout := 45 * time.Second
+	if tc.retried {
+		timeout = 8 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	topic := cfg.Bus.TopicPrefix + "events"
+	if tc.retried {
+		_, err := bus.Lag(ctx, busCfg, cfg.Bus.GroupPrefix+"reader", topic)
+		if err == nil {
+			return errors.New("bus.Lag answered")
+		}
+		return err
+	}
 	// A refusal is checked on the producer, the client every stage has.
 	// EnsureTopics (kafka-go's Client) reports a refused handshake as
 	// "[8] Broker Not Available" after its timeout, not as the cause.
@@ -243,6 +283,25 @@ func secureRoundTrip(t *testing.T, s secureKafka, tc secureCase, log *slog.Logge
 		msgs = append(msgs, bus.Message{Topic: topic, Key: []byte(k), Value: []byte(v)})
 	}
 	if err := p.Produce(ctx, msgs...); err != nil {
+		if tc.wantErr != "" && !tc.retried && ctx.Err() != nil {
+			return fmt.Errorf("refused only when the context ended: %w", err)
+		}
+		if tc.wantErr != "" && !tc.retried {
+			// The consumer (a group join, then fetches) must be refused
+			// too, not wait for the brokers to come back.
+			c, cerr := bus.NewConsumer(busCfg, cfg.Bus.GroupPrefix+"reader", topic)
+			if cerr != nil {
+				return cerr
+			}
+			defer c.Close()
+			cctx, ccancel := context.WithTimeout(ctx, 20*time.Second)
+			defer ccancel()
+			_, ferr := c.Fetch(cctx)
+			if ferr == nil || !strings.Contains(ferr.Error(), tc.wantErr) {
+				return fmt.Errorf("producer refused (%w), but consumer fetch returned %v", err, ferr)
+			}
+			t.Logf("consumer refused too: %v", ferr)
+		}
 		return err
 	}
 	group := cfg.Bus.GroupPrefix + "reader"

@@ -14,12 +14,14 @@ package bus
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -112,6 +114,18 @@ func Transient(err error) bool {
 	}
 	if errors.Is(err, io.ErrClosedPipe) {
 		return false // the client was closed
+	}
+	// A TLS alert from the broker (no or a refused client certificate)
+	// or a certificate the client cannot verify is a configuration
+	// error: retrying cannot fix it and would hide it in retry logs.
+	var alert tls.AlertError
+	var unknownCA x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &alert) || errors.As(err, &unknownCA) || errors.As(err, &hostname) ||
+		errors.As(err, &invalid) || errors.As(err, &verify) || strings.Contains(err.Error(), "remote error: tls:") {
+		return false
 	}
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,9 @@ func TestTransient(t *testing.T) {
 		{"not authorized", kafka.TopicAuthorizationFailed, false},
 		{"closed client", io.ErrClosedPipe, false},
 		{"other", errors.New("bad config"), false},
+		{"broker refused our certificate", &net.OpError{Op: "remote error", Err: errors.New("tls: bad certificate")}, false},
+		{"unknown CA", fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), false},
+		{"wrong host name", &net.OpError{Op: "dial", Net: "tcp", Err: x509.HostnameError{Host: "kafka"}}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Transient(tc.err); got != tc.want {

@@ -142,6 +142,7 @@ func (m *Metrics) registerStats(s *pipeline.Stats) {
 		{"graph_cluster_updates_total", "Cluster records the graph stage emitted.", true, i64(&s.Clusters)},
 		{"graph_active_clusters", "Active clusters at the last detection.", false, i64(&s.Active)},
 		{"graph_last_detect_seconds", "Wall time of the last community detection.", false, secs(&s.LastDetectNS)},
+		{"graph_last_checkpoint_seconds", "Wall time of the graph stage's last checkpoint; the next waits ten times as long if that exceeds graph.checkpoint_every.", false, secs(&s.CheckpointNS)},
 		{"pair_action_records_total", "Action records the pair stage consumed (graph.scale_out), re-reads after a rebalance included.", true, i64(&s.Paired)},
 		{"pair_coactions_total", "Co-action pairs the pair stage produced.", true, i64(&s.Coactions)},
 		{"graph_coactions_aggregated_total", "Co-action pairs the aggregating graph stage folded into edges.", true, i64(&s.Aggregated)},

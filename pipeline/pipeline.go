@@ -87,6 +87,7 @@ type Stats struct {
 	SourceBytes  atomic.Int64 // size of a file source, for progress
 	SourceOffset atomic.Int64 // bytes of it read and acknowledged
 	LastDetectNS atomic.Int64 // duration of the last community detection
+	CheckpointNS atomic.Int64 // duration of the graph stage's last checkpoint (save and commit)
 	Paired       atomic.Int64 // action records the pairing engines consumed
 	Coactions    atomic.Int64 // co-action pairs produced by the pairing engines
 	Aggregated   atomic.Int64 // co-action pairs folded into edges by the aggregating graph stage

@@ -31,6 +31,9 @@
 #                                 Use it with a private VIGIE_KAFKA_RUN_DIR and ports.
 #   VIGIE_KAFKA_SASL_PLAINTEXT_PORT  with VIGIE_KAFKA_SECURE=1, also a SASL_PLAINTEXT
 #                                 listener (SASL without TLS) on this port
+#   VIGIE_KAFKA_MTLS_PORT         with VIGIE_KAFKA_SECURE=1, also an SSL listener that
+#                                 requires a client certificate (mTLS, no SASL); a
+#                                 client certificate and key are made for it
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -238,6 +241,7 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 secure_on() { [[ "${VIGIE_KAFKA_SECURE:-}" == 1 ]]; }
 SPORT="${VIGIE_KAFKA_SASL_PLAINTEXT_PORT:-}"
+MPORT="${VIGIE_KAFKA_MTLS_PORT:-}"
 SECURE_DIR="$RUN/secure"
 SECURE_USER=vigie
 
@@ -272,7 +276,13 @@ write_secure_config() {
 		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >server.ext
 		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
 			-extfile server.ext -out server.pem 2>/dev/null
-		rm -f server.csr server.ext ca.srl
+		# A client certificate for the mTLS listener.
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out client-key.pem 2>/dev/null
+		openssl req -new -key client-key.pem -subj "/CN=vigie-client" -out client.csr
+		printf 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n' >client.ext
+		openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -days 2 \
+			-extfile client.ext -out client.pem 2>/dev/null
+		rm -f server.csr server.ext client.csr client.ext ca.srl
 	) || die "could not make the test CA and server certificate in $d"
 	admin="$(new_password)"
 	pass="$(new_password)"
@@ -286,6 +296,11 @@ write_secure_config() {
 		listeners+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
 		advertised+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
 		map+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+	fi
+	if [[ -n "$MPORT" ]]; then
+		listeners+=",SSL://127.0.0.1:$MPORT"
+		advertised+=",SSL://127.0.0.1:$MPORT"
+		map+=",SSL:SSL"
 	fi
 	local plain_jaas="org.apache.kafka.common.security.plain.PlainLoginModule required username=\"admin\" password=\"$admin\" user_admin=\"$admin\" user_$SECURE_USER=\"$pass\";"
 	local scram_jaas="org.apache.kafka.common.security.scram.ScramLoginModule required;"
@@ -310,6 +325,7 @@ write_secure_config() {
 		echo "ssl.keystore.key=$(pem_value "$d/server-key.pem")"
 		echo "ssl.truststore.type=PEM"
 		echo "ssl.truststore.location=$d/ca.pem"
+		[[ -z "$MPORT" ]] || echo "listener.name.ssl.ssl.client.auth=required"
 	} >>"$RUN/server.properties"
 	chmod 600 "$RUN/server.properties"
 
@@ -342,6 +358,11 @@ print_secure_env() {
 	if grep -q '^listeners=.*SASL_PLAINTEXT://' "$RUN/server.properties" 2>/dev/null; then
 		sed -n 's|^listeners=.*SASL_PLAINTEXT://\([0-9.]*:[0-9]*\).*|VIGIE_TEST_KAFKA_SASL_PLAINTEXT=\1|p' "$RUN/server.properties"
 	fi
+	if grep -q '^listeners=.*,SSL://' "$RUN/server.properties" 2>/dev/null; then
+		sed -n 's|^listeners=.*,SSL://\([0-9.]*:[0-9]*\).*|VIGIE_TEST_KAFKA_MTLS=\1|p' "$RUN/server.properties"
+		echo "VIGIE_TEST_KAFKA_MTLS_CERT=$SECURE_DIR/client.pem"
+		echo "VIGIE_TEST_KAFKA_MTLS_KEY=$SECURE_DIR/client-key.pem"
+	fi
 }
 
 fail_start() {
@@ -371,6 +392,10 @@ cmd_start() {
 	if secure_on && [[ -n "$SPORT" ]]; then
 		[[ "$SPORT" != "$PORT" && "$SPORT" != "$CPORT" ]] || die "VIGIE_KAFKA_SASL_PLAINTEXT_PORT must differ from the other ports"
 		port_open "$SPORT" && die "port $SPORT is already in use (set VIGIE_KAFKA_SASL_PLAINTEXT_PORT)"
+	fi
+	if secure_on && [[ -n "$MPORT" ]]; then
+		[[ "$MPORT" != "$PORT" && "$MPORT" != "$CPORT" && "$MPORT" != "$SPORT" ]] || die "VIGIE_KAFKA_MTLS_PORT must differ from the other ports"
+		port_open "$MPORT" && die "port $MPORT is already in use (set VIGIE_KAFKA_MTLS_PORT)"
 	fi
 
 	local t0=$SECONDS cluster_id
