@@ -45,11 +45,14 @@ type Graph struct {
 	Sources int
 	// MissingSourceGrace: default 30s of wall time.
 	MissingSourceGrace time.Duration
-	Producer           Producer
-	Topics             Topics
-	Checkpoints        Checkpoints
-	Engine             *graph.Engine
-	Scoring            scoring.Config
+	// IdleGrace: an actions partition reported idle is left out of the
+	// watermark only after this much wall time. Default 5s.
+	IdleGrace   time.Duration
+	Producer    Producer
+	Topics      Topics
+	Checkpoints Checkpoints
+	Engine      *graph.Engine
+	Scoring     scoring.Config
 	// Name keys the checkpoint; one per consumer group. Default "graph".
 	Name string
 	// DetectEvery in stream time. Default 30m.
@@ -116,6 +119,9 @@ func (s *Graph) Run(ctx context.Context) error {
 	}
 	if s.MissingSourceGrace <= 0 {
 		s.MissingSourceGrace = 30 * time.Second
+	}
+	if s.IdleGrace <= 0 {
+		s.IdleGrace = 5 * time.Second
 	}
 	scorer, err := scoring.New(s.Scoring)
 	if err != nil {
@@ -300,6 +306,7 @@ func (s *Graph) Run(ctx context.Context) error {
 	// release folds the co-actions the watermark has passed into the
 	// edges, in time order; all releases every one (the input is idle).
 	var firstSource time.Time
+	idleSince := map[int]time.Time{} // wall time each idle partition first said so
 	release := func(ctx context.Context, all bool) error {
 		if firstSource.IsZero() {
 			firstSource = time.Now()
@@ -307,7 +314,19 @@ func (s *Graph) Run(ctx context.Context) error {
 		if len(st.SrcWM) < s.Sources && time.Since(firstSource) < s.MissingSourceGrace {
 			return nil
 		}
-		wm, idle := watermark(st.SrcWM, st.SrcIdle)
+		// A partition counts as idle only once it has said so for
+		// IdleGrace: just after a rebalance its old owner may still
+		// report it idle while the new owner is re-reading it.
+		idleNow := map[int]bool{}
+		for src, idle := range st.SrcIdle {
+			since, ok := idleSince[src]
+			idleNow[src] = idle && (!ok || time.Since(since) >= s.IdleGrace)
+			if idle && !ok {
+				idleSince[src] = time.Now()
+				idleNow[src] = false
+			}
+		}
+		wm, idle := watermark(st.SrcWM, idleNow)
 		if wm.IsZero() {
 			return nil
 		}
@@ -380,6 +399,9 @@ func (s *Graph) Run(ctx context.Context) error {
 				st.SrcNext[r.Src] = r.Next
 				if r.WM.After(st.SrcWM[r.Src]) {
 					st.SrcWM[r.Src] = r.WM
+				}
+				if r.Idle && !st.SrcIdle[r.Src] {
+					idleSince[r.Src] = time.Now()
 				}
 				st.SrcIdle[r.Src] = r.Idle
 			}
