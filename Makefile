@@ -24,7 +24,7 @@ test: ## unit and end-to-end tests on the embedded broker and store: every packa
 	$(GO) test -race -timeout 40m $(PKGS)
 	$(GO) test -timeout 20m -run 'TestEndToEnd|TestEvalReplaysBundledScenario|TestScaleOutEqualsSingleWorker' ./app/ ./pipeline/
 
-test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch suites (store/elastic conformance): bus conformance, pipeline end to end, kill -9 of a graph worker, two workers (starts a broker unless one runs)
+test-integration: ## the same tests plus the real-Kafka and real-Elasticsearch suites (store/elastic conformance): bus conformance, pipeline end to end, kill -9 of a graph worker, the scaled-out graph with pair workers (starts a broker unless one runs)
 	scripts/kafka.sh install
 	scripts/elasticsearch.sh install
 	@if scripts/kafka.sh status >/dev/null; then started=; else scripts/kafka.sh start >/dev/null || exit 1; started=1; fi; \
