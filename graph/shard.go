@@ -64,12 +64,11 @@ func (e *Engine) route(ak actKey) string {
 // co-act and need not be sent.
 func (e *Engine) Routes(p *post.Post) []string {
 	keys := appendActionKeys(nil, p, e.kinds, e.cfg.HashtagSeqMin)
-	var out []string
-	seen := map[string]bool{}
+	// A post has a handful of actions: a linear check beats a map on
+	// ingest's per-post path.
+	out := make([]string, 0, len(keys)+1)
 	for _, ak := range keys {
-		r := e.route(ak)
-		if !seen[r] {
-			seen[r] = true
+		if r := e.route(ak); !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}

@@ -304,10 +304,17 @@ func (s *Graph) Run(ctx context.Context) error {
 		return nil
 	}
 	// release folds the co-actions the watermark has passed into the
-	// edges, in time order; all releases every one (the input is idle).
+	// edges, in time order; all of them once every partition is idle.
 	var firstSource time.Time
-	idleSince := map[int]time.Time{} // wall time each idle partition first said so
-	release := func(ctx context.Context, all bool) error {
+	// idleSince: wall time each idle partition first said so (restored
+	// idle partitions start their grace now).
+	idleSince := map[int]time.Time{}
+	for src, idle := range st.SrcIdle {
+		if idle {
+			idleSince[src] = time.Now()
+		}
+	}
+	release := func(ctx context.Context) error {
 		if firstSource.IsZero() {
 			firstSource = time.Now()
 		}
@@ -317,21 +324,14 @@ func (s *Graph) Run(ctx context.Context) error {
 		// A partition counts as idle only once it has said so for
 		// IdleGrace: just after a rebalance its old owner may still
 		// report it idle while the new owner is re-reading it.
-		idleNow := map[int]bool{}
-		for src, idle := range st.SrcIdle {
-			since, ok := idleSince[src]
-			idleNow[src] = idle && (!ok || time.Since(since) >= s.IdleGrace)
-			if idle && !ok {
-				idleSince[src] = time.Now()
-				idleNow[src] = false
-			}
-		}
-		wm, idle := watermark(st.SrcWM, idleNow)
+		wm, idle := watermark(st.SrcWM, func(src int) bool {
+			return st.SrcIdle[src] && time.Since(idleSince[src]) >= s.IdleGrace
+		})
 		if wm.IsZero() {
 			return nil
 		}
 		before := wm.Add(-lateness)
-		if all && idle {
+		if idle {
 			before = wm.Add(time.Nanosecond)
 		}
 		if before.After(st.Frontier) {
@@ -355,7 +355,7 @@ func (s *Graph) Run(ctx context.Context) error {
 				s.Stats.Aggregated.Add(1)
 			}
 		}
-		if all && idle && queue.Len() == 0 {
+		if idle && queue.Len() == 0 {
 			s.Engine.AdvanceTo(wm)
 		}
 		return nil
@@ -370,7 +370,7 @@ func (s *Graph) Run(ctx context.Context) error {
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			if s.Coactions != nil {
-				if err := release(ctx, true); err != nil {
+				if err := release(ctx); err != nil {
 					return stopOr(ctx, err, final)
 				}
 			}
@@ -412,7 +412,7 @@ func (s *Graph) Run(ctx context.Context) error {
 			default:
 				queue.Push(*c)
 			}
-			if err := release(ctx, true); err != nil {
+			if err := release(ctx); err != nil {
 				return stopOr(ctx, err, final)
 			}
 		default:
@@ -473,14 +473,14 @@ func lastOfEachTP(pending map[string]bus.Message) []bus.Message {
 // watermark is the stream time every active actions partition has
 // reached: the least over those not idle, or, when all are idle, the
 // greatest (idle reports whether all are).
-func watermark(wm map[int]time.Time, idleOf map[int]bool) (time.Time, bool) {
+func watermark(wm map[int]time.Time, idleOf func(src int) bool) (time.Time, bool) {
 	var low, high time.Time
 	idle := true
 	for src, t := range wm {
 		if t.After(high) {
 			high = t
 		}
-		if idleOf[src] {
+		if idleOf(src) {
 			continue
 		}
 		idle = false

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"time"
@@ -183,13 +184,7 @@ func (s *Pair) Run(ctx context.Context) error {
 
 	flush := func(ctx context.Context) error {
 		lastFlush = time.Now()
-		ids := slices.Sorted(func(yield func(int) bool) {
-			for p := range parts {
-				if !yield(p) {
-					return
-				}
-			}
-		})
+		ids := slices.Sorted(maps.Keys(parts))
 		for _, p := range ids {
 			pp := parts[p]
 			// Idle: caught up with the partition's end and nothing new
@@ -375,13 +370,7 @@ func (mc *merged) Commit(ctx context.Context, msgs ...bus.Message) error {
 	for _, m := range msgs {
 		by[m.Topic] = append(by[m.Topic], m)
 	}
-	for _, t := range slices.Sorted(func(yield func(string) bool) {
-		for t := range by {
-			if !yield(t) {
-				return
-			}
-		}
-	}) {
+	for _, t := range slices.Sorted(maps.Keys(by)) {
 		c := mc.byTopic[t]
 		if c == nil {
 			return fmt.Errorf("pipeline: commit to %s: no consumer reads it", t)
