@@ -352,7 +352,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	metrics.WatchLag(busCfg, consumed...)
 	if cfg.Ops.Addr != "" {
-		if err := serveOps(cfg.Ops.Addr, metrics, ready.Load, log.With("component", "ops"), actor, o.OnOps); err != nil {
+		if err := serveOps(cfg.Ops.Addr, cfg.Ops.Pprof, metrics, ready.Load, log.With("component", "ops"), actor, o.OnOps); err != nil {
 			return err
 		}
 	}

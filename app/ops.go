@@ -54,8 +54,13 @@ func secureBus(busCfg *bus.Config, cfg config.Config, log *slog.Logger) error {
 
 // serveOps adds the ops endpoint (metrics, health, readiness) on addr to
 // the run group, and reports its bound address.
-func serveOps(addr string, m *ops.Metrics, ready func() bool, log *slog.Logger, actor func(string, func(context.Context) error), onReady func(string)) error {
-	srv, err := ops.Listen(addr, m.Handler(ready), log)
+func serveOps(addr string, profiles bool, m *ops.Metrics, ready func() bool, log *slog.Logger, actor func(string, func(context.Context) error), onReady func(string)) error {
+	h := m.Handler(ready)
+	if profiles {
+		h = m.HandlerWithProfiles(ready)
+		log.Warn("ops.pprof is on: runtime profiles are served at /debug/pprof/ on the ops address")
+	}
+	srv, err := ops.Listen(addr, h, log)
 	if err != nil {
 		return err
 	}

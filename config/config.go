@@ -545,6 +545,10 @@ type Ops struct {
 	// run apart (`vigie graph`, `vigie index`, ...). Default "": off. In
 	// `vigie run` the main HTTP server (http.addr) serves them anyway.
 	Addr string `yaml:"addr"`
+	// Pprof adds Go's runtime profiles (/debug/pprof/) to the ops
+	// address, to find where a stage that falls behind spends its time.
+	// Default false: profiles reveal internals. Needs Addr.
+	Pprof bool `yaml:"pprof"`
 }
 
 // Privacy limits the personal data Vigie keeps and hands out (package
@@ -967,6 +971,9 @@ func (c *Config) Validate() error {
 	c.validateHTTP(bad)
 	if c.Ops.Addr != "" && !strings.Contains(c.Ops.Addr, ":") {
 		bad("ops.addr", "%q must be host:port", c.Ops.Addr)
+	}
+	if c.Ops.Pprof && c.Ops.Addr == "" {
+		bad("ops.pprof", "needs ops.addr: profiles are served only on the ops address")
 	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -255,7 +256,28 @@ func (m *Metrics) MetricsHandler() http.Handler {
 // (ready() is true: the stages are wired and their topics exist; nil
 // means always ready).
 func (m *Metrics) Handler(ready func() bool) http.Handler {
+	return m.handler(ready, false)
+}
+
+// HandlerWithProfiles is Handler plus Go's runtime profiles under
+// /debug/pprof/ (ops.pprof): how an operator finds where a stage that
+// falls behind spends its CPU and memory, on the live process, without a
+// rebuild. Off by default, because profiles reveal internals and a CPU
+// profile costs a few percent while it runs; the ops address is meant for
+// the cluster's network only.
+func (m *Metrics) HandlerWithProfiles(ready func() bool) http.Handler {
+	return m.handler(ready, true)
+}
+
+func (m *Metrics) handler(ready func() bool, profiles bool) http.Handler {
 	mux := http.NewServeMux()
+	if profiles {
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	}
 	mux.Handle("GET /metrics", m.MetricsHandler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,5 +161,32 @@ func TestMetricsMove(t *testing.T) {
 		if _, ok := after[name]; !ok {
 			t.Errorf("metric %s missing", name)
 		}
+	}
+}
+
+// TestProfilesOnlyWhenAsked: /debug/pprof/ is served by
+// HandlerWithProfiles (ops.pprof) and by nothing else.
+func TestProfilesOnlyWhenAsked(t *testing.T) {
+	m := ops.New(&pipeline.Stats{})
+	for _, tc := range []struct {
+		name string
+		h    http.Handler
+		want int
+	}{
+		{"default", m.Handler(nil), http.StatusNotFound},
+		{"profiles", m.HandlerWithProfiles(nil), http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/pprof/heap?debug=1", nil))
+			if rec.Code != tc.want {
+				t.Errorf("GET /debug/pprof/heap = %d, want %d", rec.Code, tc.want)
+			}
+			rec = httptest.NewRecorder()
+			tc.h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+			if rec.Code != http.StatusOK {
+				t.Errorf("GET /healthz = %d, want 200", rec.Code)
+			}
+		})
 	}
 }

@@ -99,6 +99,38 @@ type proc struct {
 	url  string
 	done chan error
 	dir  string
+	ops  string // ops address with /debug/pprof/, when LOAD_PROFILE is set
+}
+
+// profile saves a 30-second CPU profile and then a heap profile of the
+// running process into dir (LOAD_PROFILE): where the time goes once the
+// state has grown, which is what decides whether the lag drains.
+func (p *proc) profile(dir string) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
+		return
+	}
+	for _, f := range []struct{ name, path string }{
+		{"cpu.pprof", "/debug/pprof/profile?seconds=30"},
+		{"heap.pprof", "/debug/pprof/heap"},
+	} {
+		res, err := http.Get(p.ops + f.path)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
+			return
+		}
+		out, err := os.Create(filepath.Join(dir, f.name))
+		if err == nil {
+			_, err = io.Copy(out, res.Body)
+			err = errors.Join(err, out.Close())
+		}
+		res.Body.Close()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
+			return
+		}
+	}
+	fmt.Printf("profiles written to %s (cpu.pprof, heap.pprof)\n", dir)
 }
 
 func freeAddr() (string, error) {
@@ -125,10 +157,20 @@ func startVigie(bin, source string) (*proc, error) {
 	}
 	cmd := exec.Command(bin, "run", "--data-dir", filepath.Join(dir, "var"), "--http", addr, "--source", source, "--quiet", "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = logf, logf
+	var opsURL string
+	if os.Getenv("LOAD_PROFILE") != "" {
+		// Profiles come from the ops address (ops.pprof), never the UI's.
+		oaddr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		cmd.Env = append(os.Environ(), "VIGIE_OPS_ADDR="+oaddr, "VIGIE_OPS_PPROF=true")
+		opsURL = "http://" + oaddr
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &proc{cmd: cmd, url: "http://" + addr, done: make(chan error, 1), dir: dir}
+	p := &proc{cmd: cmd, url: "http://" + addr, ops: opsURL, done: make(chan error, 1), dir: dir}
 	go func() { p.done <- cmd.Wait(); logf.Close() }()
 	return p, nil
 }
@@ -383,6 +425,16 @@ func run(bin, bundled, doc string) (int, error) {
 		fed <- errors.Join(err, w.Close())
 	}()
 	began := time.Now()
+	if dir := os.Getenv("LOAD_PROFILE"); dir != "" {
+		// Profile the last third of the load, when the state is largest.
+		go func() {
+			select {
+			case <-time.After(duration * 2 / 3):
+				p.profile(dir)
+			case <-ctx.Done():
+			}
+		}()
+	}
 	var samples []sample
 	take := func() (sample, error) {
 		m, err := scrape(p.url)
