@@ -3,6 +3,7 @@ package graph
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -154,29 +155,44 @@ func (e *Engine) Detect() []post.Cluster {
 		now = time.Unix(0, e.maxTime).UTC()
 	}
 	var active []post.Cluster
+	built := make(map[uint64]*builtCluster, len(e.built))
 	for c, idx := range groups {
 		if size[c] < e.cfg.MinClusterSize {
 			continue
 		}
-		edges := make([]*edge, len(idx))
-		for i, j := range idx {
-			edges[i] = live[j]
+		// A component whose edges are all as they were at the last
+		// detection gives the same cluster: reuse it. On a live graph
+		// most components are quiet between two detections, and
+		// building (and then encoding) every one of them again was most
+		// of the graph stage's time once the graph had grown.
+		d := e.componentDigest(idx, live, sigs)
+		b := e.built[d]
+		if b == nil {
+			b = &builtCluster{}
+			edges := make([]*edge, len(idx))
+			for i, j := range idx {
+				edges[i] = live[j]
+			}
+			// A chain of routine pairs is not a group acting together
+			// (Config.MinCohesion).
+			if e.cfg.MinCohesion <= 0 || cohesion(edges, size[c]) >= e.cfg.MinCohesion {
+				cl := e.buildCluster(edges, now)
+				for i, j := range idx {
+					e.annotateEdge(&cl.Edges[i], sigs[j])
+				}
+				if cl.Extra == nil {
+					cl.Extra = map[string]any{}
+				}
+				cl.Extra["binding"] = e.binding(&cl, edges)
+				b.cl, b.keep = cl, true
+			}
 		}
-		// A chain of routine pairs is not a group acting together
-		// (Config.MinCohesion).
-		if e.cfg.MinCohesion > 0 && cohesion(edges, size[c]) < e.cfg.MinCohesion {
-			continue
+		built[d] = b
+		if b.keep {
+			active = append(active, b.copyAt(now, d))
 		}
-		cl := e.buildCluster(edges, now)
-		for i, j := range idx {
-			e.annotateEdge(&cl.Edges[i], sigs[j])
-		}
-		if cl.Extra == nil {
-			cl.Extra = map[string]any{}
-		}
-		cl.Extra["binding"] = e.binding(&cl, edges)
-		active = append(active, cl)
 	}
+	e.built = built
 	slices.SortFunc(active, func(x, y post.Cluster) int { return strings.Compare(x.ID, y.ID) })
 
 	gone := e.track(active, now)
@@ -185,6 +201,77 @@ func (e *Engine) Detect() []post.Cluster {
 	e.lastDet = time.Since(start)
 	e.lastDetSize = len(live)
 	return out
+}
+
+// builtCluster is a cluster as buildCluster made it (before track gives
+// it its ID), or a component the cohesion filter dropped (keep false).
+type builtCluster struct {
+	cl   post.Cluster
+	keep bool
+}
+
+// copyAt returns the cached cluster as detected at now, with its own
+// slices and maps at the top level, so that what callers do to the
+// returned value (track renames it, the pipeline trims its edges) never
+// reaches the cache. Edges' own maps are shared: nothing writes to them
+// after toEdge and annotateEdge.
+func (b *builtCluster) copyAt(now time.Time, digest uint64) post.Cluster {
+	c := b.cl
+	c.Detected = now
+	c.GraphDigest = digest
+	c.Members = slices.Clone(c.Members)
+	c.Edges = slices.Clone(c.Edges)
+	c.Signals = maps.Clone(c.Signals)
+	c.TopObjects = slices.Clone(c.TopObjects)
+	c.Posts = slices.Clone(c.Posts)
+	c.Extra = maps.Clone(c.Extra)
+	return c
+}
+
+// componentDigest digests what buildCluster, cohesion, annotateEdge and
+// binding read of a component: for each of its edges in order, the pair,
+// the time of its first co-action and how many co-actions it holds
+// (every change to an edge adds a co-action; an edge dropped and made
+// again starts a new count at a new first time), and its detection
+// weight and significance figures. Edges are in (node u, node v) order,
+// which follows account names, so equal components give equal digests.
+//
+// Accounts enter by name, not by index, so that the digest survives a
+// snapshot and restore (indices are reassigned): the graph stage keeps
+// the content hashes it derives from it in its checkpoint.
+func (e *Engine) componentDigest(idx []int, live []*edge, sigs []edgeSig) uint64 {
+	h := uint64(len(idx)) ^ 0x9e3779b97f4a7c15
+	mix := func(v uint64) {
+		// splitmix64's finaliser over the running state: cheap, and
+		// every input bit reaches every output bit.
+		h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2)
+		h ^= h >> 30
+		h *= 0xbf58476d1ce4e5b9
+		h ^= h >> 27
+		h *= 0x94d049bb133111eb
+		h ^= h >> 31
+	}
+	for _, j := range idx {
+		ed, sg := live[j], sigs[j]
+		mix(fnv64(e.accName[ed.a]))
+		mix(fnv64(e.accName[ed.b]))
+		mix(uint64(ed.first))
+		mix(uint64(ed.pairs))
+		mix(math.Float64bits(sg.weight))
+		mix(math.Float64bits(sg.alpha))
+		mix(math.Float64bits(sg.pvalue))
+	}
+	return h
+}
+
+// fnv64 is FNV-1a of s, inline: no allocation per edge.
+func fnv64(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
 }
 
 // components labels each node with the smallest node index of its

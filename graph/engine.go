@@ -147,6 +147,10 @@ type Engine struct {
 	accFree []uint32
 
 	registry map[string]registered
+	// built holds the clusters the last Detect built, by the digest of
+	// their component's edges (detect.go): a component whose edges did
+	// not change is not built again. Derived state, never snapshotted.
+	built map[uint64]*builtCluster
 
 	stats       counters
 	lastDet     time.Duration
@@ -228,6 +232,7 @@ func (e *Engine) reset() {
 	e.accName = nil
 	e.accFree = nil
 	e.registry = map[string]registered{}
+	e.built = nil
 	e.stats = counters{}
 	e.text = newNearIndex(kindText, e.cfg.KeyCap)
 	e.media = newNearIndex(kindMedia, e.cfg.KeyCap*mediaBucketFactor)

@@ -326,6 +326,15 @@ type Cluster struct {
 	BotShare    float64        `json:"bot_share"`
 	BotLikeness float64        `json:"bot_likeness"`
 	Extra       map[string]any `json:"extra,omitempty"`
+	// GraphDigest, set by graph.Engine.Detect on active clusters, digests
+	// the state of the edges the cluster was built from: two detections
+	// that give a cluster the same digest gave it the same Members,
+	// Edges, Signals, TopObjects, Posts, FirstSeen, LastSeen and binding
+	// (not the same ID, Detected or scores). The graph stage uses it to
+	// tell an unchanged cluster without encoding it, which at every
+	// detection of a large graph cost more than detection itself. Never
+	// sent: zero on decoded clusters.
+	GraphDigest uint64 `json:"-"`
 }
 
 // Alert tells that a cluster crossed a rule. ID is derived from the cluster
