@@ -9,7 +9,7 @@
 #
 # Knobs (environment): LOAD_DURATION (10m), LOAD_RATE (posts/s; default
 # twice the measured throughput), LOAD_SAMPLE (5s), LOAD_DRAIN_MAX
-# (duration + 2m), LOAD_HEAP_TOLERANCE (0.25), LOAD_PROFILE (a directory:
+# (default: the backlog at half the measured throughput, + 2m), LOAD_HEAP_TOLERANCE (0.25), LOAD_PROFILE (a directory:
 # CPU and heap profiles of the last third), LOAD_DOC (docs/benchmarks.md;
 # empty writes nothing).
 set -euo pipefail
