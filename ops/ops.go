@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"regexp"
 	"sync"
 	"time"
 
@@ -66,7 +67,13 @@ type Metrics struct {
 // bus counters, and gauges over stats (nil for none).
 func New(stats *pipeline.Stats) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), lagLimit: 3 * time.Second}
-	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(collectors.NewGoCollector(
+		// go_gc_heap_live_bytes: the heap the last GC marked live, what the
+		// process really holds; go_memstats_heap_inuse_bytes also counts
+		// garbage not yet collected and swings up to twice as high with
+		// GC timing, which hides or fakes growth.
+		collectors.WithGoCollectorRuntimeMetrics(collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/gc/heap/live:bytes$`)}),
+	), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	counter := func(name, help string, labels ...string) *prometheus.CounterVec {
 		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: "bus", Name: name, Help: help}, labels)
 		m.reg.MustRegister(c)

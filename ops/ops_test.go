@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -188,5 +189,27 @@ func TestProfilesOnlyWhenAsked(t *testing.T) {
 				t.Errorf("GET /healthz = %d, want 200", rec.Code)
 			}
 		})
+	}
+}
+
+// TestLiveHeapMetric: the live heap (what the load test's memory check
+// reads) is exported next to the memstats gauges.
+func TestLiveHeapMetric(t *testing.T) {
+	m := ops.New(&pipeline.Stats{})
+	runtime.GC()
+	rec := httptest.NewRecorder()
+	m.MetricsHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	var live float64
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_gc_heap_live_bytes "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("go_gc_heap_live_bytes %q: %v", v, err)
+			}
+			live = f
+		}
+	}
+	if live <= 0 {
+		t.Fatalf("no positive go_gc_heap_live_bytes in /metrics")
 	}
 }
