@@ -55,6 +55,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -110,10 +111,12 @@ type proc struct {
 	ops  string // ops address with /debug/pprof/, when LOAD_PROFILE is set
 }
 
-// profile saves a 30-second CPU profile and then a heap profile of the
+// profile saves a 30-second CPU profile and a heap profile of the
 // running process into dir (LOAD_PROFILE): where the time goes once the
-// state has grown, which is what decides whether the lag drains.
-func (p *proc) profile(dir string) {
+// state has grown, which is what decides whether the lag drains. names
+// picks which ("cpu.pprof", "heap.pprof"; the end of the load takes a
+// second heap profile, "heap-end.pprof").
+func (p *proc) profile(dir string, names ...string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
 		return
@@ -121,7 +124,11 @@ func (p *proc) profile(dir string) {
 	for _, f := range []struct{ name, path string }{
 		{"cpu.pprof", "/debug/pprof/profile?seconds=30"},
 		{"heap.pprof", "/debug/pprof/heap"},
+		{"heap-end.pprof", "/debug/pprof/heap?gc=1"},
 	} {
+		if !slices.Contains(names, f.name) {
+			continue
+		}
 		res, err := http.Get(p.ops + f.path)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
@@ -138,7 +145,7 @@ func (p *proc) profile(dir string) {
 			return
 		}
 	}
-	fmt.Printf("profiles written to %s (cpu.pprof, heap.pprof)\n", dir)
+	fmt.Printf("profiles written to %s (%s)\n", dir, strings.Join(names, ", "))
 }
 
 func freeAddr() (string, error) {
@@ -438,7 +445,7 @@ func run(bin, bundled, doc string) (int, error) {
 		go func() {
 			select {
 			case <-time.After(duration * 2 / 3):
-				p.profile(dir)
+				p.profile(dir, "cpu.pprof", "heap.pprof")
 			case <-ctx.Done():
 			}
 		}()
@@ -483,6 +490,9 @@ loading:
 	}
 	cancel()
 	loadEnd := time.Since(began)
+	if dir := os.Getenv("LOAD_PROFILE"); dir != "" {
+		p.profile(dir, "heap-end.pprof")
+	}
 	fmt.Printf("load stopped after %s: %d posts sent (%.0f posts/s)\n", loadEnd.Round(time.Millisecond), sent, float64(sent)/loadEnd.Seconds())
 
 	// Drain: the lag of both groups back to at most two batches.
