@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"context"
 	"errors"
 	"net/http"
@@ -235,5 +236,30 @@ func TestNormaliserEdits(t *testing.T) {
 	}
 	if err := n.Apply(ctx, mk(post.PlatformMastodon, "v2", 1)); err != nil {
 		t.Errorf("edit of a key in the previous generation = %v, want it to pass", err)
+	}
+}
+
+// TestRecentSetDigests: keys are held as digests; keys that differ in one
+// byte, or are prefixes of each other, stay distinct.
+func TestRecentSetDigests(t *testing.T) {
+	s := newRecentSet(100_000)
+	var keys []string
+	for i := range 20_000 {
+		k := fmt.Sprintf("twitter:%d", i)
+		keys = append(keys, k, k+"0", k+"\x00")
+	}
+	for _, k := range keys {
+		if !s.add(k, 0) {
+			t.Fatalf("%q reported seen on first sight", k)
+		}
+	}
+	for _, k := range keys {
+		if s.add(k, 0) {
+			t.Fatalf("%q reported new on second sight", k)
+		}
+	}
+	// A known key with changed content is new again (edits), once.
+	if !s.add(keys[0], 42) || s.add(keys[0], 42) {
+		t.Error("an edit should pass once")
 	}
 }
