@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -246,7 +246,7 @@ func TestRecentSetDigests(t *testing.T) {
 	var keys []string
 	for i := range 20_000 {
 		k := fmt.Sprintf("twitter:%d", i)
-		keys = append(keys, k, k+"0", k+"\x00")
+		keys = append(keys, k, k+"/", k+"\x00")
 	}
 	for _, k := range keys {
 		if !s.add(k, 0) {
