@@ -253,8 +253,9 @@ func (n *Normaliser) Apply(ctx context.Context, p *post.Post) error {
 // Each key keeps the content hash of its last version (0: not compared).
 //
 // Keys are held as 128-bit digests, not strings: a post key is 30 to 60
-// bytes and, held by the set, kept its whole post-key string alive; the
-// load test saw the set grow to 140 MB on its way to 2 million keys.
+// bytes and, held by the set, kept its whole post-key string alive: the
+// load test's heap profile showed 46 MB for 650,000 keys, on the way to
+// about 140 MB at the default bound of 2 million.
 // Digests take 16 bytes, and two distinct keys share one with odds of
 // about n²/2¹²⁹ (10⁻²⁶ at the default), far below any hardware fault.
 type recentSet struct {
