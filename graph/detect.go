@@ -167,8 +167,8 @@ func (e *Engine) Detect() []post.Cluster {
 		// of the graph stage's time once the graph had grown.
 		d := e.componentDigest(idx, live, sigs)
 		b := e.built[d]
-		if b == nil {
-			b = &builtCluster{}
+		if b == nil || !b.same(idx, live) {
+			b = &builtCluster{n: len(idx), firstEdge: live[idx[0]], lastEdge: live[idx[len(idx)-1]]}
 			edges := make([]*edge, len(idx))
 			for i, j := range idx {
 				edges[i] = live[j]
@@ -208,6 +208,17 @@ func (e *Engine) Detect() []post.Cluster {
 type builtCluster struct {
 	cl   post.Cluster
 	keep bool
+	// The component's edge count and its first and last edges: checked
+	// on reuse, so that even a 64-bit digest collision (odds about 10⁻¹²
+	// per detection) cannot hand one component another's cluster.
+	n                   int
+	firstEdge, lastEdge *edge
+}
+
+// same tells whether b was built from a component with the same edges at
+// both ends and the same number of them as idx.
+func (b *builtCluster) same(idx []int, live []*edge) bool {
+	return b.n == len(idx) && b.firstEdge == live[idx[0]] && b.lastEdge == live[idx[len(idx)-1]]
 }
 
 // copyAt returns the cached cluster as detected at now, with its own
