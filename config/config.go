@@ -202,7 +202,16 @@ type Ingest struct {
 	// shorteners.
 	ResolveShorteners bool `yaml:"resolve_shorteners"`
 	// Dedupe is how many recent post keys ingest remembers to drop
-	// duplicates by platform ID. Default 1000000.
+	// duplicates by platform ID, in two generations (up to twice as many
+	// are held, about 50 bytes each). Default 250000: minutes to an hour
+	// of a busy stream, which covers a reconnection's catch-up or a
+	// file-then-live overlap. A duplicate it misses costs work, not
+	// correctness: the graph engine drops posts it saw within
+	// graph.lateness and the store writes each post under its ID (with
+	// graph.scale_out, the scorer would count the post's author twice).
+	// (It
+	// was 1,000,000; filling that took 100 MB, the largest item of the
+	// load test's live heap.)
 	Dedupe int `yaml:"dedupe"`
 	// FlushTimeout sends a partial batch of posts once its oldest post has
 	// waited that long, so a quiet live stream still delivers. Default 1s.
@@ -645,7 +654,7 @@ func (c *Config) fill() {
 		t := true
 		c.Ingest.DetectLanguage = &t
 	}
-	defInt(&c.Ingest.Dedupe, 1_000_000)
+	defInt(&c.Ingest.Dedupe, 250_000)
 	defDur(&c.Ingest.FlushTimeout, time.Second)
 	defDur(&c.Graph.Window, 60*time.Second)
 	defInt(&c.Graph.KeyCap, 50)

@@ -110,7 +110,7 @@ func TestDefaults(t *testing.T) {
 		{"graph.min_cohesion", c.Graph.MinCohesion, 0.2},
 		{"http.addr", c.HTTP.Addr, "127.0.0.1:8080"},
 		{"ingest.detect_language", *c.Ingest.DetectLanguage, true},
-		{"ingest.dedupe", c.Ingest.Dedupe, 1_000_000},
+		{"ingest.dedupe", c.Ingest.Dedupe, 250_000},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {

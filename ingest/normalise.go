@@ -193,10 +193,10 @@ func contentHash(p *post.Post) uint64 {
 }
 
 // NewNormaliser returns a normaliser remembering the last dedupe post
-// keys (0 = 1,000,000) to drop duplicates.
+// keys (0 = 250,000, as config's ingest.dedupe) to drop duplicates.
 func NewNormaliser(dedupe int) *Normaliser {
 	if dedupe <= 0 {
-		dedupe = 1_000_000
+		dedupe = 250_000
 	}
 	return &Normaliser{seen: newRecentSet(dedupe)}
 }
@@ -255,7 +255,7 @@ func (n *Normaliser) Apply(ctx context.Context, p *post.Post) error {
 // Keys are held as 128-bit digests, not strings: a post key is 30 to 60
 // bytes and, held by the set, kept its whole post-key string alive: the
 // load test's heap profile showed 46 MB for 650,000 keys, on the way to
-// about 140 MB at the default bound of 2 million.
+// about 140 MB at the bound of 2 million keys of the time.
 // Digests take 16 bytes, and two distinct keys share one with odds of
 // about n²/2¹²⁹ (10⁻²⁶ at the default), far below any hardware fault.
 type recentSet struct {
