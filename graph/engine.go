@@ -73,6 +73,30 @@ func newEdge(a, b uint32, first, last int64) *edge {
 
 func (ed *edge) weight() int { return len(ed.objs) }
 
+// MaxEdgeObjects bounds the distinct objects one edge remembers: past it,
+// the object the pair first shared longest ago is forgotten, so the
+// weight saturates there. A pair that keeps co-acting never expires
+// (Retention counts from its last co-action), and without a bound its
+// object list grew for as long as it ran: two news bots co-share every
+// article, hundreds a day, which the 10-minute load test (240 days of
+// stream time) showed as a steady climb of the live heap. 1,000 is far
+// above any weight that decides detection (MinWeight is a handful; the
+// heaviest edges of the hard scenario hold 274 objects over four days).
+const MaxEdgeObjects = 1000
+
+// dropOldestObj forgets the object with the earliest completion time
+// (ties: lowest hash), keeping objs sorted by hash: deterministic, so
+// the same posts give the same edges.
+func (ed *edge) dropOldestObj() {
+	j := 0
+	for i, o := range ed.objs {
+		if o.t < ed.objs[j].t || (o.t == ed.objs[j].t && o.h < ed.objs[j].h) {
+			j = i
+		}
+	}
+	ed.objs = slices.Delete(ed.objs, j, j+1)
+}
+
 // since returns when the edge reached weight w in event time: the w-th
 // earliest first co-action over its objects, or 0 if it has fewer. A
 // cluster's ID comes from its edge that reached MinWeight first, which
@@ -465,6 +489,9 @@ func (e *Engine) aggregate(kind uint8, hash uint64, key string, a, bb uint32, ta
 		ed.objs = slices.Insert(ed.objs, i, obj{h: hash, t: done, key: key})
 		if ed.weight() == e.cfg.MinWeight {
 			e.strong[k] = ed
+		}
+		if len(ed.objs) > MaxEdgeObjects {
+			ed.dropOldestObj()
 		}
 	}
 	e.addEvidence(ed, evid{kind: kind, key: key, postA: pa, postB: pb, tA: ta, tB: tb})
