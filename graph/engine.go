@@ -131,7 +131,7 @@ func (ed *edge) since(w int) int64 {
 // use: the pipeline feeds it from one goroutine, which keeps Add free of
 // locks and its results a pure function of the post sequence.
 //
-// Memory stays bounded on an unbounded stream by four rules, each applied
+// Memory stays bounded on an unbounded stream by five rules, each applied
 // lazily when the state is touched (so results never depend on when
 // cleanup runs) and enforced by a sweep, which only frees memory, every
 // max(Window+Lateness, WeakRetention/4) of stream time (amortised, a few
@@ -147,6 +147,8 @@ func (ed *edge) since(w int) int64 {
 //     a replay of them is ignored without remembering them;
 //   - an edge below MinWeight is forgotten WeakRetention after its last
 //     co-action, an edge at or above it Retention after;
+//   - an edge remembers at most MaxEdgeObjects objects, forgetting the one
+//     its pair first shared longest ago (applied as the edge grows);
 //   - an account is forgotten when no buffer entry or edge refers to it.
 type Engine struct {
 	cfg       Config
