@@ -55,7 +55,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -111,41 +110,28 @@ type proc struct {
 	ops  string // ops address with /debug/pprof/, when LOAD_PROFILE is set
 }
 
-// profile saves a 30-second CPU profile and a heap profile of the
-// running process into dir (LOAD_PROFILE): where the time goes once the
-// state has grown, which is what decides whether the lag drains. names
-// picks which ("cpu.pprof", "heap.pprof"; the end of the load takes a
-// second heap profile, "heap-end.pprof").
-func (p *proc) profile(dir string, names ...string) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
-		return
+// profile saves one profile of the running process (path under
+// /debug/pprof/ on its ops address) as dir/name: LOAD_PROFILE, to see
+// where the time and memory go once the state has grown.
+func (p *proc) profile(dir, name, path string) {
+	err := os.MkdirAll(dir, 0o755)
+	var res *http.Response
+	if err == nil {
+		res, err = http.Get(p.ops + "/debug/pprof/" + path)
 	}
-	for _, f := range []struct{ name, path string }{
-		{"cpu.pprof", "/debug/pprof/profile?seconds=30"},
-		{"heap.pprof", "/debug/pprof/heap"},
-		{"heap-end.pprof", "/debug/pprof/heap?gc=1"},
-	} {
-		if !slices.Contains(names, f.name) {
-			continue
-		}
-		res, err := http.Get(p.ops + f.path)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
-			return
-		}
-		out, err := os.Create(filepath.Join(dir, f.name))
-		if err == nil {
+	if err == nil {
+		var out *os.File
+		if out, err = os.Create(filepath.Join(dir, name)); err == nil {
 			_, err = io.Copy(out, res.Body)
 			err = errors.Join(err, out.Close())
 		}
 		res.Body.Close()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
-			return
-		}
 	}
-	fmt.Printf("profiles written to %s (%s)\n", dir, strings.Join(names, ", "))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vigieload: profile:", err)
+		return
+	}
+	fmt.Printf("profile written to %s\n", filepath.Join(dir, name))
 }
 
 func freeAddr() (string, error) {
@@ -157,7 +143,9 @@ func freeAddr() (string, error) {
 	return ln.Addr().String(), nil
 }
 
-func startVigie(bin, source string) (*proc, error) {
+// startVigie starts `vigie run` on source; with profiles, it also serves
+// runtime profiles on an ops address (ops.pprof).
+func startVigie(bin, source string, profiles bool) (*proc, error) {
 	dir, err := os.MkdirTemp("", "vigieload-")
 	if err != nil {
 		return nil, err
@@ -173,7 +161,7 @@ func startVigie(bin, source string) (*proc, error) {
 	cmd := exec.Command(bin, "run", "--data-dir", filepath.Join(dir, "var"), "--http", addr, "--source", source, "--quiet", "--log-level", "warn")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	var opsURL string
-	if os.Getenv("LOAD_PROFILE") != "" {
+	if profiles {
 		// Profiles come from the ops address (ops.pprof), never the UI's.
 		oaddr, err := freeAddr()
 		if err != nil {
@@ -267,7 +255,7 @@ func measureBaseline(bin, source string) (float64, int, time.Duration, error) {
 		return 0, 0, 0, err
 	}
 	began := time.Now()
-	p, err := startVigie(bin, source)
+	p, err := startVigie(bin, source, false)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -375,12 +363,18 @@ type sample struct {
 	ingested, indexed float64
 }
 
+// peak raises a's memory figures to b's where b's are higher.
+func (a *sample) peak(b sample) {
+	a.heap, a.rss, a.live = max(a.heap, b.heap), max(a.rss, b.rss), max(a.live, b.live)
+}
+
 func run(bin, bundled, doc string) (int, error) {
 	duration := envDur("LOAD_DURATION", 10*time.Minute)
 	every := envDur("LOAD_SAMPLE", 5*time.Second)
 	drainMax := envDur("LOAD_DRAIN_MAX", 0) // 0: from the backlog, below
 	tolerance := envFloat("LOAD_HEAP_TOLERANCE", 0.25)
 	rate := envFloat("LOAD_RATE", 0)
+	profDir := os.Getenv("LOAD_PROFILE")
 	load0 := loadAvg()
 
 	var baseRate float64
@@ -414,7 +408,7 @@ func run(bin, bundled, doc string) (int, error) {
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		return 0, fmt.Errorf("mkfifo: %w", err)
 	}
-	p, err := startVigie(bin, fifo)
+	p, err := startVigie(bin, fifo, profDir != "")
 	if err != nil {
 		return 0, err
 	}
@@ -440,12 +434,13 @@ func run(bin, bundled, doc string) (int, error) {
 		fed <- errors.Join(err, w.Close())
 	}()
 	began := time.Now()
-	if dir := os.Getenv("LOAD_PROFILE"); dir != "" {
+	if profDir != "" {
 		// Profile the last third of the load, when the state is largest.
 		go func() {
 			select {
 			case <-time.After(duration * 2 / 3):
-				p.profile(dir, "cpu.pprof", "heap.pprof")
+				p.profile(profDir, "cpu.pprof", "profile?seconds=30")
+				p.profile(profDir, "heap.pprof", "heap")
 			case <-ctx.Done():
 			}
 		}()
@@ -490,8 +485,8 @@ loading:
 	}
 	cancel()
 	loadEnd := time.Since(began)
-	if dir := os.Getenv("LOAD_PROFILE"); dir != "" {
-		p.profile(dir, "heap-end.pprof")
+	if profDir != "" {
+		p.profile(profDir, "heap-end.pprof", "heap?gc=1")
 	}
 	fmt.Printf("load stopped after %s: %d posts sent (%.0f posts/s)\n", loadEnd.Round(time.Millisecond), sent, float64(sent)/loadEnd.Seconds())
 
@@ -523,7 +518,7 @@ loading:
 			continue
 		}
 		last = s
-		drainPeak.heap, drainPeak.rss, drainPeak.live = max(drainPeak.heap, s.heap), max(drainPeak.rss, s.rss), max(drainPeak.live, s.live)
+		drainPeak.peak(s)
 		print(s)
 		if s.ingested >= float64(sent) && s.lagGraph <= 1000 && s.lagIdx <= 1000 {
 			drained = s.at - loadEnd
@@ -536,9 +531,9 @@ loading:
 	for _, s := range samples {
 		switch {
 		case s.at >= 2*loadEnd/3:
-			end.heap, end.rss, end.live = max(end.heap, s.heap), max(end.rss, s.rss), max(end.live, s.live)
+			end.peak(s)
 		case s.at >= loadEnd/3:
-			mid.heap, mid.rss, mid.live = max(mid.heap, s.heap), max(mid.rss, s.rss), max(mid.live, s.live)
+			mid.peak(s)
 		}
 	}
 	var maxLag float64
