@@ -257,7 +257,7 @@ func (n *Normaliser) Apply(ctx context.Context, p *post.Post) error {
 // load test's heap profile showed 46 MB for 650,000 keys, on the way to
 // about 140 MB at the bound of 2 million keys of the time.
 // Digests take 16 bytes, and two distinct keys share one with odds of
-// about n²/2¹²⁹ (10⁻²⁶ at the default), far below any hardware fault.
+// about (2n)²/2¹²⁹ (10⁻²⁷ at the default), far below any hardware fault.
 type recentSet struct {
 	n         int
 	cur, prev map[keyDigest]uint64
